@@ -1,0 +1,42 @@
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.scoping import roles_of
+
+# What django-dsfr's base template reads from SITE_CONFIG, given here without a database row.
+SITE_CONFIG = {
+    "site_title": settings.SITE_NAME,
+    "site_tagline": "Enquêtes et recueil de données des établissements de santé et médico-sociaux",
+    "mourning": False,
+    "notice_title": "",
+    "notice_description": "",
+    "footer_description": (
+        "Un seul outil pour les demandes de données des administrations sanitaires : une "
+        "question déjà posée à un établissement pour une période ne l'est jamais deux fois."
+    ),
+}
+
+
+def site(request: HttpRequest) -> dict[str, object]:
+    roles = roles_of(request.user)
+    nav: list[dict[str, str]] = []
+    if roles & {Role.REQUESTER, Role.VIEWER}:
+        nav.append({"label": "Campagnes", "url": reverse("collection:campaign_list")})
+    if Role.RESPONDENT in roles:
+        nav.append({"label": "Boîte de réception", "url": reverse("collection:inbox")})
+    if roles:
+        nav.append({"label": "Annuaire", "url": reverse("referentials:establishment_list")})
+        nav.append({"label": "Invitations", "url": reverse("accounts:invitation_list")})
+    current = request.path
+    for item in nav:
+        item["current"] = "page" if current.startswith(item["url"]) else ""
+    return {
+        "SITE_CONFIG": SITE_CONFIG,
+        "main_nav": nav,
+        "skiplinks": [
+            {"link": "#content", "label": "Contenu"},
+            {"link": "#main-navigation", "label": "Menu"},
+        ],
+    }

@@ -1,0 +1,150 @@
+"""Demo data for a laptop: real FINESS rows, every organisation kind, one user per role."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Organisation, Role, User
+from accounts.services import membership_add
+from referentials.models import Establishment, LegalEntity
+from referentials.services import (
+    directory_load_excerpt,
+    establishment_organisation_ensure,
+    legal_entity_organisation_ensure,
+    organisations_seed,
+)
+
+DATA = Path(__file__).resolve().parents[3] / "referentials" / "data"
+EXCERPTS = [
+    DATA / "finess-light-20260107-repaired.csv",
+    DATA / "etalab-cs1100502-excerpt-20260512.csv",
+]
+DEMO_PASSWORD = "Demo-Recueil-2026"  # noqa: S105 - printed on purpose, refused outside DEBUG
+
+# (e-mail, first name, last name, what they are, how to find their organisation, role)
+CAST = [
+    (
+        "demandeur.dgos@demo.sante.fr",
+        "Alice",
+        "Martin",
+        "demandeuse nationale (DGOS)",
+        ("national", "DGOS"),
+        Role.REQUESTER,
+    ),
+    (
+        "lecteur.drees@demo.sante.fr",
+        "Bruno",
+        "Petit",
+        "lecteur national (DREES)",
+        ("national", "DREES"),
+        Role.VIEWER,
+    ),
+    (
+        "gestionnaire.referentiel@demo.sante.fr",
+        "Chloé",
+        "Bernard",
+        "gestionnaire des référentiels (DGOS)",
+        ("national", "DGOS"),
+        Role.CURATOR,
+    ),
+    (
+        "agent.ars-idf@demo.sante.fr",
+        "David",
+        "Leroy",
+        "agent de l'ARS Île-de-France",
+        ("ars", "11"),
+        Role.REQUESTER,
+    ),
+    (
+        "agent.ars-ara@demo.sante.fr",
+        "Emma",
+        "Roux",
+        "agente de l'ARS Auvergne-Rhône-Alpes",
+        ("ars", "84"),
+        Role.REQUESTER,
+    ),
+    (
+        "agent.ars-guadeloupe@demo.sante.fr",
+        "Fabrice",
+        "Jean-Baptiste",
+        "agent de l'ARS Guadeloupe (avec Saint-Martin et Saint-Barthélemy)",
+        ("ars", "01"),
+        Role.REQUESTER,
+    ),
+    (
+        "repondant.ehpad@demo.sante.fr",
+        "Gisèle",
+        "Thomas",
+        "répondante de l'Ehpad Edmar Lama (Cayenne)",
+        ("establishment", "970302287"),
+        Role.RESPONDENT,
+    ),
+    (
+        "repondant.hopital@demo.sante.fr",
+        "Hugo",
+        "Garnier",
+        "répondant du CH de Fleyriat (Ain)",
+        ("establishment", "010000024"),
+        Role.RESPONDENT,
+    ),
+    (
+        "repondant.groupe@demo.sante.fr",
+        "Inès",
+        "Faure",
+        "répondante de l'entité juridique du CH de Cayenne (3 sites)",
+        ("legal_entity", "970302022"),
+        Role.RESPONDENT,
+    ),
+    ("sans.rattachement@demo.sante.fr", "Jules", "Morel", "compte sans organisation", None, None),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (annuaire FINESS réel, organisations, comptes)."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError(
+                "Les données de démonstration (mots de passe connus) ne se chargent qu'avec "
+                "DJANGO_DEBUG=1."
+            )
+        with transaction.atomic():
+            organisations_seed()
+            count = directory_load_excerpt(paths=EXCERPTS)
+            for establishment in Establishment.objects.select_related("legal_entity"):
+                establishment_organisation_ensure(establishment=establishment)
+            cayenne = LegalEntity.objects.get(finess="970302022")
+            legal_entity_organisation_ensure(
+                legal_entity=cayenne, name="Centre hospitalier de Cayenne (entité juridique)"
+            )
+            rows = []
+            for email, first, last, what, org_key, role in CAST:
+                user = User.objects.filter(email=email).first()
+                if user is None:
+                    user = User.objects.create_user(
+                        email=email, password=DEMO_PASSWORD, first_name=first, last_name=last
+                    )
+                if org_key is not None:
+                    kind, key = org_key
+                    lookup = (
+                        {"short_name": key}
+                        if kind == "national"
+                        else ({"region_code": key} if kind == "ars" else {"finess": key})
+                    )
+                    organisation = Organisation.objects.get(kind=kind, **lookup)
+                    membership_add(
+                        user=user, organisation=organisation, role=role, acting_user=None
+                    )
+                rows.append((email, what))
+            admin = User.objects.filter(email="admin@demo.sante.fr").first()
+            if admin is None:
+                User.objects.create_superuser(email="admin@demo.sante.fr", password=DEMO_PASSWORD)
+            rows.append(("admin@demo.sante.fr", "administration technique (/admin/)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Annuaire : {count} établissements FINESS réels chargés.")
+        )
+        self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
+        for email, what in rows:
+            self.stdout.write(f"  {email:42} {what}")
