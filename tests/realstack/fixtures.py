@@ -8,6 +8,7 @@ started here against the test database, and the same sink.
 import email
 import email.policy
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -38,7 +39,11 @@ class _Collector:
 class SmtpSink:
     def __init__(self) -> None:
         self._collector = _Collector()
-        self._controller = Controller(self._collector, hostname="127.0.0.1", port=0)
+        # aiosmtpd connects to its own port to check it is up, so it needs a real one.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            free_port = probe.getsockname()[1]
+        self._controller = Controller(self._collector, hostname="127.0.0.1", port=free_port)
 
     def start(self) -> None:
         self._controller.start()
@@ -48,7 +53,7 @@ class SmtpSink:
 
     @property
     def port(self) -> int:
-        return self._controller.server.sockets[0].getsockname()[1]
+        return self._controller.port
 
     @property
     def messages(self) -> list[EmailMessage]:
