@@ -8,14 +8,15 @@ from django.contrib.auth.forms import (
 )
 from dsfr.forms import DsfrBaseForm
 
-from accounts.models import ROLES_BY_KIND, Organisation, Role, User
+from accounts.models import ROLES_BY_KIND, Organisation, Role, User, normalize_email
 
 
 class DsfrForm(DsfrBaseForm):
     """Base of every form of the service: DSFR rendering, optional fields marked.
 
-    The DSFR now marks optional fields rather than required ones; django-dsfr 3.6 announces
-    that change with a warning whichever way it is configured, so the context is set here.
+    The DSFR now marks optional fields rather than required ones. django-dsfr 3.6 warns about
+    that change from its form's get_context whichever way it is configured, so this one sets
+    the context itself; the labels follow settings.DSFR_MARK_OPTIONAL_FIELDS.
     """
 
     def get_context(self):
@@ -41,6 +42,11 @@ class LoginForm(DsfrForm, AuthenticationForm):
         ),
         "inactive": "Ce compte est désactivé. Contactez votre gestionnaire.",
     }
+
+    def clean_username(self) -> str:
+        # Normalised before authenticate(): django-axes counts failures per username as given,
+        # so "Alice@..." and "alice@..." must be one person, or changing case dodges the lockout.
+        return normalize_email(self.cleaned_data["username"])
 
 
 class ResetRequestForm(DsfrForm, PasswordResetForm):

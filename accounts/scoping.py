@@ -165,5 +165,11 @@ def invitable_organisations(user: AnyUser) -> "list[Organisation]":
         return []
     curator_scope = scope_for(user, roles=[Role.CURATOR])
     own = Q(pk__in=[m.organisation_id for m in _memberships(user)])
-    q = own | curator_scope.organisations_q() if not curator_scope.is_empty else own
+    if curator_scope.nationwide:
+        # A nationwide scope is an empty Q(), which ``own | Q()`` would silently drop.
+        q = Q()
+    elif not curator_scope.is_empty:
+        q = own | curator_scope.organisations_q()
+    else:
+        q = own
     return list(Organisation.objects.filter(q, is_active=True).order_by("kind", "name"))

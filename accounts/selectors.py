@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import Invitation, Membership, Organisation, Role, User
-from accounts.scoping import has_role
+from accounts.scoping import has_role, roles_of
 
 
 def memberships_of(*, user: User) -> QuerySet[Membership]:
@@ -23,7 +23,9 @@ def invitations_visible_to(*, user: User) -> QuerySet[Invitation]:
 
 def home_url_name(*, user: User) -> str | None:
     """Where each role starts: requesters on their campaigns, respondents in their inbox."""
-    roles = {m.role for m in user.memberships.all()} if user.is_authenticated else set()
+    # The same roles the pages check (active organisations only), or "/" would send a member of
+    # a deactivated organisation to a page that refuses them.
+    roles = roles_of(user)
     if roles & {Role.REQUESTER, Role.VIEWER}:
         return "collection:campaign_list"
     if Role.RESPONDENT in roles:

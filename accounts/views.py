@@ -1,3 +1,4 @@
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -5,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts import forms, scoping, selectors, services
@@ -45,6 +47,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = forms.ResetSetPasswordForm
     success_url = reverse_lazy("accounts:password_reset_complete")
     extra_context = {"title": "Nouveau mot de passe"}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The lockout page sends people here: a password set through the e-mailed link ends the
+        # lockout of that account, instead of leaving them blocked with their new password.
+        axes_reset(username=form.user.get_username())
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
@@ -104,7 +113,7 @@ def invitation_list(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Invitation envoyée à {invitation.email}. Le lien est valable jusqu'au "
-                f"{invitation.expires_at:%d/%m/%Y}.",
+                f"{timezone.localtime(invitation.expires_at):%d/%m/%Y}.",
             )
             return redirect("accounts:invitation_list")
     return render(

@@ -282,6 +282,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
 DSFR_USE_INTEGRITY_CHECKSUMS = True
+# The DSFR now marks optional fields rather than required ones: django-dsfr's label tag reads
+# this setting (accounts.forms.DsfrForm keeps the form context in step without the warning).
+DSFR_MARK_OPTIONAL_FIELDS = True
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,7 @@
 """Settings come from the environment, and fail fast where security depends on them."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,6 @@ def test_pages_carry_a_content_security_policy(client, db):
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "'unsafe-inline'" not in policy
+    # The DSFR scripts carry the nonce the header announces.
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert f'nonce="{nonce}"' in response.content.decode()
