@@ -29,6 +29,11 @@ class LoginForm(DsfrForm, AuthenticationForm):
     username = forms.EmailField(
         label="Adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        error_messages={
+            "invalid": "Saisissez une adresse électronique valide, par exemple "
+            "prenom.nom@ars.sante.fr.",
+            "required": "Saisissez votre adresse électronique.",
+        },
     )
     password = forms.CharField(
         label="Mot de passe",

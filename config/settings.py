@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "axes",
     "csp",
+    "import_export",
+    "rest_framework",
+    "drf_spectacular",
     # Project apps, bottom layer first (see docs/architecture.md).
     "accounts",
     "notifications",
@@ -285,6 +288,30 @@ DSFR_USE_INTEGRITY_CHECKSUMS = True
 # The DSFR now marks optional fields rather than required ones: django-dsfr's label tag reads
 # this setting (accounts.forms.DsfrForm keeps the form context in step without the warning).
 DSFR_MARK_OPTIONAL_FIELDS = True
+
+# --- API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API Recueil santé",
+    "DESCRIPTION": "Annuaire des établissements et recueil de données (lecture et dépôt).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Directory imports ----------------------------------------------------------------------
+# A file that would close more than this share of the open establishments is refused unless
+# --force (a truncated download, a one-department file); so is one with too many bad lines.
+DIRECTORY_MAX_CLOSURE_SHARE = float(os.environ.get("DIRECTORY_MAX_CLOSURE_SHARE", "0.05"))
+DIRECTORY_MAX_REJECTED_SHARE = float(os.environ.get("DIRECTORY_MAX_REJECTED_SHARE", "0.01"))
 
 LOGGING = {
     "version": 1,

@@ -66,7 +66,7 @@ def test_unknown_address_gets_the_same_message_as_a_wrong_password(cast, client)
 def test_a_malformed_address_re_shows_the_form_rather_than_failing(cast, client):
     response = log_in(client, "pas-une-adresse", WRONG)
     assert response.status_code == 200
-    assert "Saisissez une adresse de courriel valide" in page_text(response)
+    assert "Saisissez une adresse électronique valide" in page_text(response)
 
 
 def test_five_failures_lock_the_account_even_against_the_right_password(cast, client):

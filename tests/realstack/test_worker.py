@@ -15,7 +15,7 @@ def test_an_invitation_mail_is_sent_after_commit_and_reaches_the_smtp_server(
     transactional_db, cast, mailbox, celery_worker_process
 ):
     ars_idf = Organisation.objects.get(kind="ars", region_code="11")
-    invitation, token = invitation_create(
+    _invitation, token = invitation_create(
         email="nouvelle.agente@ars.sante.fr",
         organisation=ars_idf,
         role=Role.REQUESTER,
