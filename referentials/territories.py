@@ -96,3 +96,21 @@ def territory_region(territory_code: str) -> str:
     if department is None:
         raise UnknownTerritoryError(f"territoire inconnu : « {territory_code} »")
     return department.region_code
+
+
+def territory_of_commune(insee_commune: str) -> str:
+    """The INSEE department or collectivity of an INSEE commune code ("" when not one).
+
+    Overseas codes keep three characters (97123 -> 971, 97701 -> 977); a postcode is no
+    commune code (they collide overseas) and must not be passed here.
+    """
+    code = insee_commune.strip().upper()
+    if len(code) != 5:
+        return ""
+    if code.startswith(("97", "98")):
+        territory = code[:3]
+    elif code[:2] in {"2A", "2B"} or (code[:2].isdigit() and code[:2] not in {"00", "20"}):
+        territory = code[:2]
+    else:
+        return ""
+    return territory if code[2:].isdigit() else ""
