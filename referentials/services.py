@@ -1,6 +1,6 @@
 """Writes to the directory and to the organisations that stand on it."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.db import transaction
@@ -8,8 +8,8 @@ from django.db import transaction
 from accounts.models import Organisation, User
 from accounts.services import audit_record
 from referentials import territories
-from referentials.finess import read_structureet
-from referentials.models import Establishment, LegalEntity
+from referentials.importers.finess import import_finess
+from referentials.models import Establishment, ImportRun, LegalEntity
 
 NATIONAL_DIRECTORATES = [
     ("DGOS", "Direction générale de l'offre de soins"),
@@ -49,47 +49,12 @@ def organisations_seed(*, acting_user: User | None = None) -> dict[str, int]:
     return created
 
 
-@transaction.atomic
-def directory_load_excerpt(*, paths: Iterable[Path]) -> int:
-    """Load establishments from etalab ``structureet`` excerpts, later files winning.
+def directory_load_excerpt(*, paths: Sequence[Path]) -> ImportRun:
+    """Load etalab excerpts through the FINESS importer (the demo's directory is a real import).
 
-    Legal entity names are not in file 502 (they come with file 501): until the directory
-    import lands, each legal entity is named after its FINESS number.
+    The files are imported in one run, the newer extract winning for an establishment in both.
     """
-    rows: dict[str, dict[str, str]] = {}
-    for path in paths:
-        _header, records = read_structureet(path)
-        for record in records:
-            rows[record["nofinesset"]] = record
-    for record in rows.values():
-        postcode, _, city = record["ligneacheminement"].partition(" ")
-        territory = territories.insee_territory(record["departement"], postcode)
-        legal_entity, _ = LegalEntity.objects.get_or_create(
-            finess=record["nofinessej"],
-            defaults={
-                "name": f"Entité juridique FINESS {record['nofinessej']}",
-                "territory_code": territory,
-            },
-        )
-        Establishment.objects.update_or_create(
-            finess=record["nofinesset"],
-            defaults={
-                "legal_entity": legal_entity,
-                "name": record["rs"],
-                "long_name": record["rslongue"],
-                "category_code": record["categetab"],
-                "category_label": record["libcategetab"],
-                "aggregate_category_code": record["categagretab"],
-                "aggregate_category_label": record["libcategagretab"],
-                "finess_department": record["departement"],
-                "territory_code": territory,
-                "region_code": territories.territory_region(territory),
-                "postcode": postcode,
-                "city": city,
-                "phone": record["telephone"],
-            },
-        )
-    return len(rows)
+    return import_finess(path=paths)
 
 
 @transaction.atomic
