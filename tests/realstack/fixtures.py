@@ -101,7 +101,18 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
+def shared_media_root(tmp_path_factory):
+    """Uploaded files go here, for the test process and the worker alike."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, shared_media_root):
+    settings.MEDIA_ROOT = shared_media_root
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink, shared_media_root):
     """A real ``celery worker`` on the test database, or None on the eager default."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         yield None
@@ -117,6 +128,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, smtp_sink):
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_sink.port),
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "MEDIA_ROOT": str(shared_media_root),
     }
     log = open(ROOT / "celery-test-worker.log", "w")  # noqa: SIM115 - closed at teardown
     worker = subprocess.Popen(

@@ -1,6 +1,7 @@
 import factory
 
 from referentials.models import Establishment, LegalEntity
+from referentials.search import establishment_search_text
 
 
 class LegalEntityFactory(factory.django.DjangoModelFactory):
@@ -21,6 +22,7 @@ class EstablishmentFactory(factory.django.DjangoModelFactory):
     finess = factory.Sequence(lambda n: f"75{n + 5000000:07d}")
     legal_entity = factory.SubFactory(LegalEntityFactory)
     name = factory.Sequence(lambda n: f"Établissement {n}")
+    long_name = ""
     category_code = "355"
     category_label = "Centre Hospitalier (C.H.)"
     finess_department = "75"
@@ -28,6 +30,12 @@ class EstablishmentFactory(factory.django.DjangoModelFactory):
     region_code = "11"
     postcode = "75013"
     city = "PARIS"
+    # Filled as importers and curation fill it, so that search finds factory rows too.
+    search_text = factory.LazyAttribute(
+        lambda o: establishment_search_text(
+            name=o.name, long_name=o.long_name, city=o.city, finess=o.finess
+        )
+    )
 
     class Params:
         ehpad = factory.Trait(
