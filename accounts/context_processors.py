@@ -28,6 +28,11 @@ def site(request: HttpRequest) -> dict[str, object]:
         nav.append({"label": "Boîte de réception", "url": reverse("collection:inbox")})
     if roles:
         nav.append({"label": "Annuaire", "url": reverse("referentials:establishment_list")})
+    if Role.CURATOR in roles:
+        nav.append({"label": "Propositions", "url": reverse("referentials:curation_proposal_list")})
+    # The glossary is public: a common language is for everyone, logged in or not.
+    nav.append({"label": "Glossaire", "url": reverse("glossary:definition_list")})
+    if roles:
         nav.append({"label": "Invitations", "url": reverse("accounts:invitation_list")})
     current = request.path
     for item in nav:

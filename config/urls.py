@@ -1,8 +1,23 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
 
 from accounts import views as account_views
 from config.health import healthz
+from referentials import api as referentials_api
+
+# The REST API, namespace "api". DRF authenticates API clients itself (a 403 in JSON, not a
+# redirect to the login page): see referentials/api.py. The schema is not public either.
+api_v1_urlpatterns = [
+    *referentials_api.urlpatterns,
+    path(
+        "schema/",
+        login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
+        name="schema",
+    ),
+]
 
 admin.site.site_header = "Recueil santé — administration technique"
 
@@ -11,7 +26,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("comptes/", include("accounts.urls")),
     path("annuaire/", include("referentials.urls")),
+    path("glossaire/", include("referentials.urls_glossary")),
     path("collecte/", include("collection.urls")),
+    path("api/v1/dictionnaire/", include("referentials.urls_api_dictionary")),
+    path("api/v1/", include((api_v1_urlpatterns, "api"))),
     path("admin/", admin.site.urls),
 ]
 

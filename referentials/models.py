@@ -7,11 +7,13 @@ ever deleted by an import: what disappears from a source is closed, what comes b
 """
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import User
+from accounts.models import Organisation, User
 from accounts.scoping import scope_for
+from referentials.validation import ValueType
 
 # --- Territories (INSEE) ----------------------------------------------------------------------
 
@@ -445,3 +447,305 @@ class ProfessionalActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.professional} — {self.mode_label} {self.structure_name}"
+
+
+# --- Dictionary of shared definitions ---------------------------------------------------------
+# Every question of every survey points to a definition; every answer is checked by the engine
+# built from these rows (referentials.validation). Writes go through referentials.dictionary,
+# which refuses a silent change of meaning and keeps the history.
+
+_CODE_HELP = "Lettres minuscules sans accent, chiffres et « _ », commençant par une lettre."
+code_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,63}$", f"Code invalide. {_CODE_HELP}", code="invalid_code"
+)
+
+VALUE_TYPE_LABELS = {
+    ValueType.INTEGER: "Nombre entier",
+    ValueType.DECIMAL: "Nombre décimal",
+    ValueType.PERCENTAGE: "Pourcentage",
+    ValueType.BOOLEAN: "Oui / non",
+    ValueType.DATE: "Date",
+    ValueType.TEXT: "Texte",
+    ValueType.SINGLE_CHOICE: "Choix unique",
+    ValueType.MULTIPLE_CHOICE: "Choix multiple",
+    ValueType.FINESS: "Numéro FINESS",
+    ValueType.RPPS: "Numéro RPPS",
+}
+CHOICE_TYPES = (ValueType.SINGLE_CHOICE, ValueType.MULTIPLE_CHOICE)
+NUMERIC_TYPES = (ValueType.INTEGER, ValueType.DECIMAL, ValueType.PERCENTAGE)
+
+
+class DictionaryStatus(models.TextChoices):
+    DRAFT = "draft", "Brouillon"
+    PUBLISHED = "published", "Publiée"
+    DEPRECATED = "deprecated", "Obsolète"
+
+
+class CodeList(models.Model):
+    """A reusable list of choices (codes and labels) for single and multiple choice questions."""
+
+    code = models.CharField("code", max_length=64, unique=True, validators=[code_validator])
+    label = models.CharField("libellé", max_length=200)
+
+    class Meta:
+        verbose_name = "liste de codes"
+        verbose_name_plural = "listes de codes"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.code})"
+
+
+class CodeListItem(models.Model):
+    code_list = models.ForeignKey(
+        CodeList, on_delete=models.CASCADE, related_name="items", verbose_name="liste"
+    )
+    code = models.CharField("code", max_length=64)
+    label = models.CharField("libellé", max_length=200)
+    order = models.PositiveIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "élément de liste de codes"
+        verbose_name_plural = "éléments de listes de codes"
+        ordering = ["code_list", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code_list", "code"],
+                name="codelistitem_unique_code",
+                violation_error_message="Ce code figure déjà dans la liste : chaque code est "
+                "unique dans sa liste.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.label}"
+
+
+class Theme(models.Model):
+    code = models.CharField("code", max_length=64, unique=True, validators=[code_validator])
+    label = models.CharField("libellé", max_length=200)
+
+    class Meta:
+        verbose_name = "thème"
+        verbose_name_plural = "thèmes"
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Definition(models.Model):
+    """A shared notion: what to count, how, in which unit, within which bounds.
+
+    The *meaning* (``MEANING_FIELDS``) of a published definition never changes: a new meaning is
+    a new definition that deprecates this one. Wording (label, doctrine, synonyms) may be fixed,
+    each fix bumping ``version`` and leaving a ``DefinitionRevision``.
+    """
+
+    Status = DictionaryStatus
+
+    class TimeAggregation(models.TextChoices):
+        STOCK = "stock", "Stock : dernière valeur de la période"
+        FLOW = "flow", "Flux : somme sur la période"
+        LEVEL = "level", "Niveau : moyenne sur la période"
+
+    class EstablishmentAggregation(models.TextChoices):
+        SUM = "sum", "Somme"
+        MEAN = "mean", "Moyenne"
+        NONE = "none", "Ne s'agrège pas"
+
+    MEANING_FIELDS = (
+        "value_type",
+        "unit",
+        "minimum",
+        "maximum",
+        "decimals",
+        "code_list",
+        "time_aggregation",
+        "establishment_aggregation",
+    )
+    WORDING_FIELDS = ("label", "doctrine", "synonyms")
+
+    code = models.CharField(
+        "code", max_length=64, unique=True, validators=[code_validator], help_text=_CODE_HELP
+    )
+    label = models.CharField("libellé", max_length=200)
+    # Plain text, rendered with line breaks and escaped: never HTML.
+    doctrine = models.TextField("doctrine de remplissage", blank=True)
+    value_type = models.CharField(
+        "type de valeur",
+        max_length=20,
+        choices=[(t.value, VALUE_TYPE_LABELS[t]) for t in ValueType],
+    )
+    unit = models.CharField("unité", max_length=40, blank=True)
+    minimum = models.DecimalField("minimum", max_digits=20, decimal_places=4, null=True, blank=True)
+    maximum = models.DecimalField("maximum", max_digits=20, decimal_places=4, null=True, blank=True)
+    decimals = models.PositiveSmallIntegerField("décimales", null=True, blank=True)
+    code_list = models.ForeignKey(
+        CodeList,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="definitions",
+        verbose_name="liste de codes",
+    )
+    time_aggregation = models.CharField(
+        "agrégation dans le temps",
+        max_length=10,
+        choices=TimeAggregation.choices,
+        default=TimeAggregation.STOCK,
+    )
+    establishment_aggregation = models.CharField(
+        "agrégation entre établissements",
+        max_length=10,
+        choices=EstablishmentAggregation.choices,
+        default=EstablishmentAggregation.SUM,
+    )
+    themes = models.ManyToManyField(Theme, blank=True, related_name="definitions")
+    synonyms = models.JSONField("synonymes", default=list, blank=True)
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation propriétaire",
+    )
+    status = models.CharField(
+        "statut", max_length=10, choices=DictionaryStatus.choices, default=DictionaryStatus.DRAFT
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name="remplacée par",
+    )
+    version = models.PositiveIntegerField("version", default=1)
+    # Checks of the engine (see referentials.validation.DefinitionSpec).
+    max_jump_ratio = models.DecimalField(
+        "écart maximal avec la période précédente (rapport)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    directory_maximum = models.CharField(
+        "plafond tiré de l'annuaire (nom du fait)", max_length=64, blank=True
+    )
+    # normalise(label + synonyms + doctrine): what the glossary search compares.
+    search_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "définition"
+        verbose_name_plural = "définitions"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.code})"
+
+
+class DefinitionRevision(models.Model):
+    """Append-only history of a definition: one snapshot per version."""
+
+    definition = models.ForeignKey(Definition, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField("version")
+    snapshot = models.JSONField("état")
+    changed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField("date", auto_now_add=True)
+    comment = models.TextField("commentaire", blank=True)
+
+    class Meta:
+        verbose_name = "version d'une définition"
+        verbose_name_plural = "historique des définitions"
+        ordering = ["definition", "-version", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.definition.code} v{self.version}"
+
+
+class Rule(models.Model):
+    """A check across definitions, written in the expression language (referentials.expressions)."""
+
+    Status = DictionaryStatus
+
+    class Severity(models.TextChoices):
+        ERROR = "error", "Erreur (bloque l'envoi)"
+        WARNING = "warning", "Alerte (demande un commentaire)"
+
+    code = models.CharField("code", max_length=64, unique=True, validators=[code_validator])
+    expression = models.TextField("expression")
+    condition = models.TextField("condition d'application", blank=True)
+    severity = models.CharField(
+        "gravité", max_length=10, choices=Severity.choices, default=Severity.ERROR
+    )
+    message = models.TextField("message affiché")
+    status = models.CharField(
+        "statut",
+        max_length=10,
+        choices=DictionaryStatus.choices,
+        default=DictionaryStatus.PUBLISHED,
+    )
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation propriétaire",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "règle"
+        verbose_name_plural = "règles"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Indicator(models.Model):
+    """A number computed from definitions (and other indicators).
+
+    Across establishments it is the expression evaluated on the SUMS of its inputs (ratio of
+    sums), never the mean of each establishment's ratio: see dictionary.indicator_aggregate.
+    """
+
+    Status = DictionaryStatus
+
+    code = models.CharField("code", max_length=64, unique=True, validators=[code_validator])
+    label = models.CharField("libellé", max_length=200)
+    expression = models.TextField("expression")
+    unit = models.CharField("unité", max_length=40, blank=True)
+    doctrine = models.TextField("doctrine", blank=True)
+    status = models.CharField(
+        "statut",
+        max_length=10,
+        choices=DictionaryStatus.choices,
+        default=DictionaryStatus.PUBLISHED,
+    )
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation propriétaire",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "indicateur"
+        verbose_name_plural = "indicateurs"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.code})"

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import ROLES, client_for
+from tests.referentials import factories_dictionary as dictionary_factories
 
 ALL_MEMBERS = [r for r in ROLES if r not in {"anonymous", "outsider"}]
 LOGGED_IN = [r for r in ROLES if r != "anonymous"]
@@ -52,6 +53,85 @@ EXPECTED = {
     ),
     "collection:campaign_list": (None, only(REQUESTERS)),
     "collection:inbox": (None, only(RESPONDENTS)),
+    # --- curation
+    # Curator pages: 403 for other roles; the cast's curator is national, so every site is in.
+    "referentials:curation_corrections": (
+        lambda c: {"finess": c.saint_barthelemy_pmi.finess},
+        only(["curator"]),
+    ),
+    "referentials:curation_contacts": (
+        lambda c: {"finess": c.saint_barthelemy_pmi.finess},
+        only(["curator"]),
+    ),
+    "referentials:curation_contact_edit": (
+        lambda c: {
+            "pk": c.saint_barthelemy_pmi.contacts.get_or_create(
+                role="crisis", email="crise@pmi-saint-barthelemy.fr"
+            )[0].pk
+        },
+        only(["curator"]),
+    ),
+    "referentials:curation_proposal_list": (None, only(["curator"])),
+    "referentials:curation_proposal_review": (
+        lambda c: {
+            "pk": c.cayenne_ehpad.proposals.get_or_create(
+                proposed_by=c.ehpad_respondent,
+                defaults={"changes": {"fields": {"phone": "0594000000"}, "contacts": []}},
+            )[0].pk
+        },
+        only(["curator"]),
+    ),
+    # Actions are POSTs: a GET is refused for everyone logged in.
+    "referentials:curation_correction_clear": (
+        lambda c: {"pk": 1},
+        {**everyone(405), "anonymous": 302},
+    ),
+    "referentials:curation_contact_deactivate": (
+        lambda c: {"pk": 1},
+        {**everyone(405), "anonymous": 302},
+    ),
+    "referentials:curation_contact_verify": (
+        lambda c: {"pk": 1},
+        {**everyone(405), "anonymous": 302},
+    ),
+    # A respondent proposes for its own establishment only: another one is "not found".
+    "referentials:curation_propose": (
+        lambda c: {"finess": c.cayenne_ehpad.finess},
+        {**only(["ehpad_respondent", "legal_entity_respondent"]), "hospital_respondent": 404},
+    ),
+    # --- directory search and API
+    # DRF authenticates API clients itself: anonymous gets a 403 in JSON, not a redirect.
+    "api:establishment_list": (None, only(LOGGED_IN, anonymous=403)),
+    "api:establishment_detail": (
+        lambda c: {"finess": c.saint_barthelemy_pmi.finess},
+        only(
+            ["national_requester", "ars_guadeloupe_agent", "curator"], otherwise=404, anonymous=403
+        ),
+    ),
+    "api:schema": (None, only(LOGGED_IN, anonymous=403)),
+    # --- dictionary
+    # The glossary and the dictionary's API are public (a common language is public): 200 for
+    # everyone, anonymous included; the API is read-only.
+    "glossary:definition_list": (None, everyone(200)),
+    "glossary:definition_detail": (
+        lambda c: {"code": dictionary_factories.DefinitionFactory(code="lits_rea_occupes").code},
+        everyone(200),
+    ),
+    "api_dictionary:definition_list": (None, everyone(200)),
+    "api_dictionary:definition_detail": (
+        lambda c: {"code": dictionary_factories.DefinitionFactory(code="lits_rea_occupes").code},
+        everyone(200),
+    ),
+    "api_dictionary:rule_list": (None, everyone(200)),
+    "api_dictionary:rule_detail": (
+        lambda c: {"code": dictionary_factories.RuleFactory(code="rea_occupes").code},
+        everyone(200),
+    ),
+    "api_dictionary:code_list_list": (None, everyone(200)),
+    "api_dictionary:code_list_detail": (
+        lambda c: {"code": dictionary_factories.CodeListFactory(code="niveau_tension").code},
+        everyone(200),
+    ),
 }
 
 # The technical admin is for staff only: every role of the cast is sent to its login page.

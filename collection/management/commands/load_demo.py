@@ -1,4 +1,8 @@
-"""Demo data for a laptop: real FINESS rows, every organisation kind, one user per role."""
+"""Demo data for a laptop: real FINESS rows, every organisation kind, one user per role.
+
+The directory is a real import of the shipped etalab excerpts (``referentials/data``) through
+the FINESS importer, as production would load it.
+"""
 
 from pathlib import Path
 
@@ -8,7 +12,9 @@ from django.db import transaction
 
 from accounts.models import Organisation, Role, User
 from accounts.services import membership_add
-from referentials.models import Establishment, LegalEntity
+from referentials.dictionary import dictionary_load_seed
+from referentials.importers.territories import import_territories
+from referentials.models import Establishment, ImportRun, LegalEntity
 from referentials.services import (
     directory_load_excerpt,
     establishment_organisation_ensure,
@@ -111,8 +117,13 @@ class Command(BaseCommand):
                 "DJANGO_DEBUG=1."
             )
         with transaction.atomic():
+            import_territories()
             organisations_seed()
-            count = directory_load_excerpt(paths=EXCERPTS)
+            dictionary_load_seed()  # the shared definitions, rules and indicators
+            run = directory_load_excerpt(paths=EXCERPTS)
+            if run.status != ImportRun.Status.SUCCEEDED:
+                raise CommandError(f"Import de l'annuaire de démonstration : {run.message}")
+            count = Establishment.objects.count()
             for establishment in Establishment.objects.select_related("legal_entity"):
                 establishment_organisation_ensure(establishment=establishment)
             cayenne = LegalEntity.objects.get(finess="970302022")
@@ -143,7 +154,10 @@ class Command(BaseCommand):
                 User.objects.create_superuser(email="admin@demo.sante.fr", password=DEMO_PASSWORD)
             rows.append(("admin@demo.sante.fr", "administration technique (/admin/)"))
         self.stdout.write(
-            self.style.SUCCESS(f"Annuaire : {count} établissements FINESS réels chargés.")
+            self.style.SUCCESS(
+                f"Annuaire : {count} établissements FINESS réels, importés par l'import FINESS "
+                f"({run.message})"
+            )
         )
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for email, what in rows:
