@@ -46,6 +46,19 @@ CREATED, UPDATED, REOPENED, CLOSING, VANISHED = (
 COPY_BATCH = 10_000
 PLACEHOLDER_NAME = "Entité juridique FINESS "
 
+# Legal entities' fields whose changes an import writes to the history.
+LEGAL_ENTITY_TRACKED_FIELDS = (
+    "name",
+    "long_name",
+    "siren",
+    "legal_status_code",
+    "address",
+    "postcode",
+    "city",
+    "territory_code",
+    "phone",
+)
+
 # Fields whose changes an import writes to the history (one DirectoryChange per changed field).
 TRACKED_FIELDS = (
     "name",
@@ -302,6 +315,30 @@ class Merge:
             {"finess": "s.finess", **{c: f"s.{q(c)}" for c in columns}},
             f"FROM {sj} s WHERE NOT EXISTS (SELECT 1 FROM {ej} e WHERE e.finess = s.finess)",
         )
+        # History of legal entities, before their rows are overwritten (as for establishments).
+        changed = f"FROM {ej} e JOIN {sj} s ON s.finess = e.finess WHERE e.row_hash <> s.row_hash"
+        for name in LEGAL_ENTITY_TRACKED_FIELDS:
+            column = q(name)
+            self._legal_entity_history(
+                name,
+                f"COALESCE(CAST(e.{column} AS TEXT), '')",
+                f"COALESCE(CAST(s.{column} AS TEXT), '')",
+                f"{changed} AND e.{column} IS DISTINCT FROM s.{column}",
+            )
+        self._legal_entity_history(
+            "status",
+            "e.status",
+            "s.status",
+            f"FROM {ej} e JOIN {sj} s ON s.finess = e.finess WHERE e.status <> s.status",
+        )
+        if close_absent:
+            self._legal_entity_history(
+                "status",
+                "e.status",
+                f"'{CLOSED}'",
+                f"FROM {ej} e WHERE e.status = '{OPEN}' AND NOT EXISTS "
+                f"(SELECT 1 FROM {sj} s WHERE s.finess = e.finess)",
+            )
         assignments = ", ".join(f"{q(c)} = s.{q(c)}" for c in columns)
         self.cursor.execute(
             f"UPDATE {ej} AS e SET {assignments}, last_import_id = %s, updated_at = %s "
@@ -448,6 +485,15 @@ class Merge:
             "old_value, new_value, source, import_run_id, actor_id, created_at) "
             f"SELECT e.id, NULL, %s, {old}, {new}, %s, %s, NULL, %s {tail}",
             [field, DirectoryChange.Source.IMPORT, self.run_id, self.now, *params],
+        )
+
+    def _legal_entity_history(self, field: str, old: str, new: str, tail: str) -> None:
+        """History rows of legal entities from ``tail`` (``FROM ... e ... WHERE``)."""
+        self.cursor.execute(
+            f"INSERT INTO {_table(DirectoryChange)} (establishment_id, legal_entity_id, field, "
+            "old_value, new_value, source, import_run_id, actor_id, created_at) "
+            f"SELECT NULL, e.id, %s, {old}, {new}, %s, %s, NULL, %s {tail}",
+            [field, DirectoryChange.Source.IMPORT, self.run_id, self.now],
         )
 
     # -- curation ---------------------------------------------------------------------------

@@ -565,6 +565,15 @@ def test_a_file_501_names_the_legal_entities_a_file_502_only_numbered(tmp_path: 
     )
     assert run.counts["legal_entities"]["closed"] == LegalEntity.objects.count() - 1
     assert directory_snapshot() == establishments
+    # Legal entities keep their history too: the name a 501 gives, the closures it implies.
+    renamed = DirectoryChange.objects.get(legal_entity=entity, field="name", import_run=run)
+    assert renamed.old_value == "Entité juridique FINESS 010780054"
+    assert renamed.new_value == "CH DE FLEYRIAT"
+    assert renamed.source == DirectoryChange.Source.IMPORT
+    closures = DirectoryChange.objects.filter(
+        legal_entity__isnull=False, field="status", new_value="closed", import_run=run
+    )
+    assert closures.count() == run.counts["legal_entities"]["closed"]
 
 
 def test_run_import_reads_the_uploaded_file_of_an_admin_run(tmp_path: Path, settings) -> None:
