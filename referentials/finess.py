@@ -23,6 +23,7 @@ from referentials.identifiers import (
 )
 from referentials.sources import (
     SNIFF_SIZE,
+    ClosingReader,
     RowError,
     Source,
     peek,
@@ -272,7 +273,7 @@ def parse_crs(source: str) -> tuple[str, str]:
     return "", ""
 
 
-class FinessExtract:
+class FinessExtract(ClosingReader):
     """An etalab FINESS extract being read: header facts at once, records as a stream.
 
     Iterate once over it (or over ``records``) to get the records; ``errors`` fills up as the
@@ -342,17 +343,6 @@ class FinessExtract:
 
     def __iter__(self) -> Iterator[FinessRecord]:
         return self.records
-
-    def __enter__(self) -> "FinessExtract":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._owned is not None:
-            self._owned.close()
-            self._owned = None
 
     def _records(self) -> Iterator[FinessRecord]:
         reader = self._reader

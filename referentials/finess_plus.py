@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any, BinaryIO, TextIO
 
 from referentials.identifiers import finess_is_valid, siren_is_valid, siret_is_valid
-from referentials.sources import RowError, Source, peek, source_name
+from referentials.sources import ClosingReader, RowError, Source, peek, source_name
 from referentials.territories import territory_of_commune
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -240,7 +240,7 @@ class _JsonScanner:
             return value
 
 
-class FinessPlusFile:
+class FinessPlusFile(ClosingReader):
     """A FiNESS+ structure file being read: metadata at once, legal entities as a stream.
 
     Iterate once over it (or ``legal_entities``); ``errors`` fills up as entities go by. Use it
@@ -287,17 +287,6 @@ class FinessPlusFile:
 
     def __iter__(self) -> Iterator[LegalEntity]:
         return self.legal_entities
-
-    def __enter__(self) -> "FinessPlusFile":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._owned is not None:
-            self._owned.close()
-            self._owned = None
 
     # -- scanning ----------------------------------------------------------------------------
 

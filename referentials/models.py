@@ -669,22 +669,9 @@ class DefinitionRevision(models.Model):
         return f"{self.definition.code} v{self.version}"
 
 
-class Rule(models.Model):
-    """A check across definitions, written in the expression language (referentials.expressions)."""
+class PublishedItem(models.Model):
+    """What rules and indicators share: a status, an owner, timestamps."""
 
-    Status = DictionaryStatus
-
-    class Severity(models.TextChoices):
-        ERROR = "error", "Erreur (bloque l'envoi)"
-        WARNING = "warning", "Alerte (demande un commentaire)"
-
-    code = models.CharField("code", max_length=64, unique=True, validators=[code_validator])
-    expression = models.TextField("expression")
-    condition = models.TextField("condition d'application", blank=True)
-    severity = models.CharField(
-        "gravité", max_length=10, choices=Severity.choices, default=Severity.ERROR
-    )
-    message = models.TextField("message affiché")
     status = models.CharField(
         "statut",
         max_length=10,
@@ -703,6 +690,27 @@ class Rule(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        abstract = True
+
+
+class Rule(PublishedItem):
+    """A check across definitions, written in the expression language (referentials.expressions)."""
+
+    Status = DictionaryStatus
+
+    class Severity(models.TextChoices):
+        ERROR = "error", "Erreur (bloque l'envoi)"
+        WARNING = "warning", "Alerte (demande un commentaire)"
+
+    code = models.CharField("code", max_length=64, unique=True, validators=[code_validator])
+    expression = models.TextField("expression")
+    condition = models.TextField("condition d'application", blank=True)
+    severity = models.CharField(
+        "gravité", max_length=10, choices=Severity.choices, default=Severity.ERROR
+    )
+    message = models.TextField("message affiché")
+
+    class Meta:
         verbose_name = "règle"
         verbose_name_plural = "règles"
         ordering = ["code"]
@@ -711,7 +719,7 @@ class Rule(models.Model):
         return self.code
 
 
-class Indicator(models.Model):
+class Indicator(PublishedItem):
     """A number computed from definitions (and other indicators).
 
     Across establishments it is the expression evaluated on the SUMS of its inputs (ratio of
@@ -725,22 +733,6 @@ class Indicator(models.Model):
     expression = models.TextField("expression")
     unit = models.CharField("unité", max_length=40, blank=True)
     doctrine = models.TextField("doctrine", blank=True)
-    status = models.CharField(
-        "statut",
-        max_length=10,
-        choices=DictionaryStatus.choices,
-        default=DictionaryStatus.PUBLISHED,
-    )
-    owner = models.ForeignKey(
-        Organisation,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="organisation propriétaire",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "indicateur"

@@ -26,6 +26,7 @@ from referentials.identifiers import (
 )
 from referentials.sources import (
     SNIFF_SIZE,
+    ClosingReader,
     RowError,
     Source,
     peek,
@@ -137,7 +138,7 @@ class PractitionerActivities:
     activities: tuple[Activity, ...]
 
 
-class RppsExtract:
+class RppsExtract(ClosingReader):
     """An RPPS extract being read: header checked at once, lines as a stream.
 
     Iterate once over it (or ``lines``); ``errors`` fills up as lines go by. Use it as a
@@ -190,17 +191,6 @@ class RppsExtract:
 
     def __iter__(self) -> Iterator[RppsLine]:
         return self.lines
-
-    def __enter__(self) -> "RppsExtract":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._owned is not None:
-            self._owned.close()
-            self._owned = None
 
     def _error(self, line: int, field: str, message: str) -> None:
         self.errors.append(RowError(self.file_name, line, field, message))

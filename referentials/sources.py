@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO, Self
 
 Source = str | os.PathLike[str] | BinaryIO
 
@@ -120,3 +120,20 @@ def text_stream(stream: BinaryIO, encoding: str) -> io.TextIOWrapper:
     """
     errors = _FALLBACK_HANDLER if encoding.startswith("utf-8") else "replace"
     return io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline="")
+
+
+class ClosingReader:
+    """Closes the file a reader opened itself (``self._owned``); usable in ``with``."""
+
+    _owned: IO[Any] | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owned is not None:
+            self._owned.close()
+            self._owned = None
