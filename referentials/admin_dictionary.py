@@ -33,6 +33,29 @@ from referentials.models import (
 # --- Spreadsheet import and export -----------------------------------------------------------
 
 
+# What a curator edits of a definition, in the admin form and in spreadsheets alike.
+DEFINITION_FIELDS = (
+    "code",
+    "label",
+    "doctrine",
+    "value_type",
+    "unit",
+    "minimum",
+    "maximum",
+    "decimals",
+    "code_list",
+    "time_aggregation",
+    "establishment_aggregation",
+    "themes",
+    "synonyms",
+    "owner",
+    "status",
+    "replaced_by",
+    "max_jump_ratio",
+    "directory_maximum",
+)
+
+
 class ServiceResource(resources.ModelResource):
     """Rows are saved by a service; one refused row rolls the whole file back."""
 
@@ -103,27 +126,7 @@ class DefinitionResource(ServiceResource):
     class Meta:
         model = Definition
         import_id_fields = ["code"]
-        fields = [
-            "code",
-            "label",
-            "doctrine",
-            "value_type",
-            "unit",
-            "minimum",
-            "maximum",
-            "decimals",
-            "code_list",
-            "time_aggregation",
-            "establishment_aggregation",
-            "themes",
-            "synonyms",
-            "owner",
-            "status",
-            "replaced_by",
-            "max_jump_ratio",
-            "directory_maximum",
-            "version",
-        ]
+        fields = [*DEFINITION_FIELDS, "version"]
         export_order = fields
         skip_unchanged = True
         report_skipped = True
@@ -214,26 +217,7 @@ class ServiceCheckedForm(forms.ModelForm):
 class DefinitionForm(ServiceCheckedForm):
     class Meta:
         model = Definition
-        fields = [
-            "code",
-            "label",
-            "doctrine",
-            "value_type",
-            "unit",
-            "minimum",
-            "maximum",
-            "decimals",
-            "code_list",
-            "time_aggregation",
-            "establishment_aggregation",
-            "themes",
-            "synonyms",
-            "owner",
-            "status",
-            "replaced_by",
-            "max_jump_ratio",
-            "directory_maximum",
-        ]
+        fields = list(DEFINITION_FIELDS)
 
     def service_check(self, instance: Definition) -> None:
         dictionary.definition_check(definition=instance)

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.scoping import scope_for
 from accounts.services import audit_record
 from referentials.models import (
     ChangeProposal,
@@ -65,17 +64,19 @@ class CurationError(Exception):
 
 
 def can_curate(*, user: Any, establishment: Establishment) -> bool:
-    scope = scope_for(user, roles=[Role.CURATOR])
-    if scope.is_empty:
-        return False
-    return Establishment.objects.filter(scope.establishments_q(), pk=establishment.pk).exists()
+    return (
+        Establishment.objects.visible_to(user, roles=[Role.CURATOR])
+        .filter(pk=establishment.pk)
+        .exists()
+    )
 
 
 def can_propose(*, user: Any, establishment: Establishment) -> bool:
-    scope = scope_for(user, roles=[Role.RESPONDENT])
-    if scope.is_empty:
-        return False
-    return Establishment.objects.filter(scope.establishments_q(), pk=establishment.pk).exists()
+    return (
+        Establishment.objects.visible_to(user, roles=[Role.RESPONDENT])
+        .filter(pk=establishment.pk)
+        .exists()
+    )
 
 
 def _check_curator(*, user: User, establishment: Establishment) -> None:

@@ -6,14 +6,12 @@ type and ends with a trailing ``;``. Column order follows the ministry's notice 
 
 import csv
 import io
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 from referentials.identifiers import (
     FINESS_LENGTH,
@@ -28,7 +26,6 @@ from referentials.sources import (
     Source,
     peek,
     sniff_encoding,
-    source_name,
     text_stream,
 )
 from referentials.territories import UnknownTerritoryError, insee_territory
@@ -282,13 +279,7 @@ class FinessExtract(ClosingReader):
     """
 
     def __init__(self, source: Source) -> None:
-        self.file_name = source_name(source)
-        self._owned: BinaryIO | None = None
-        if isinstance(source, str | os.PathLike):
-            self._owned = open(source, "rb")  # noqa: SIM115 - closed by close() / iteration end
-            stream: BinaryIO = self._owned
-        else:
-            stream = source
+        stream = self._open(source)
         try:
             prefix, stream = peek(stream, SNIFF_SIZE)
             self.encoding = sniff_encoding(prefix)

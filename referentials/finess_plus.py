@@ -19,16 +19,15 @@ the JSON path of the value in cause (``pmej[12].ege[0].informationsGeneralesEGE.
 import gzip
 import io
 import json
-import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 from referentials.identifiers import finess_is_valid, siren_is_valid, siret_is_valid
-from referentials.sources import ClosingReader, RowError, Source, peek, source_name
+from referentials.sources import ClosingReader, RowError, Source, peek
 from referentials.territories import territory_of_commune
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -248,13 +247,7 @@ class FinessPlusFile(ClosingReader):
     """
 
     def __init__(self, source: Source) -> None:
-        self.file_name = source_name(source)
-        self._owned: BinaryIO | None = None
-        if isinstance(source, str | os.PathLike):
-            self._owned = open(source, "rb")  # noqa: SIM115 - closed by close() / iteration end
-            stream: BinaryIO = self._owned
-        else:
-            stream = source
+        stream = self._open(source)
         self.errors: list[RowError] = []
         self.counts: Counter[str] = Counter()
         self.metadata: dict[str, Any] = {}

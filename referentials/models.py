@@ -180,8 +180,11 @@ class LegalEntity(models.Model):
 
 
 class EstablishmentQuerySet(models.QuerySet["Establishment"]):
-    def visible_to(self, user: User | AnonymousUser) -> "EstablishmentQuerySet":
-        return self.filter(scope_for(user).establishments_q())
+    def visible_to(
+        self, user: User | AnonymousUser, *, roles: list[str] | None = None
+    ) -> "EstablishmentQuerySet":
+        """What ``user`` may see, through the memberships holding one of ``roles`` (all if None)."""
+        return self.filter(scope_for(user, roles=roles).establishments_q())
 
     def open(self) -> "EstablishmentQuerySet":
         return self.filter(status=Status.OPEN)

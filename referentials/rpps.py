@@ -11,12 +11,10 @@ takes place). Phones, e-mails, street addresses and the rest are dropped while r
 """
 
 import csv
-import os
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from referentials.identifiers import (
     adeli_is_valid,
@@ -31,7 +29,6 @@ from referentials.sources import (
     Source,
     peek,
     sniff_encoding,
-    source_name,
     text_stream,
 )
 from referentials.territories import territory_of_commune
@@ -146,13 +143,7 @@ class RppsExtract(ClosingReader):
     """
 
     def __init__(self, source: Source) -> None:
-        self.file_name = source_name(source)
-        self._owned: BinaryIO | None = None
-        if isinstance(source, str | os.PathLike):
-            self._owned = open(source, "rb")  # noqa: SIM115 - closed by close() / iteration end
-            stream: BinaryIO = self._owned
-        else:
-            stream = source
+        stream = self._open(source)
         try:
             prefix, stream = peek(stream, SNIFF_SIZE)
             self.encoding = sniff_encoding(prefix)

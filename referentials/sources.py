@@ -127,6 +127,14 @@ class ClosingReader:
 
     _owned: IO[Any] | None = None
 
+    def _open(self, source: Source) -> BinaryIO:
+        """The source as a binary stream: a path is opened here and closed by ``close()``."""
+        self.file_name = source_name(source)
+        if isinstance(source, str | os.PathLike):
+            self._owned = open(source, "rb")  # noqa: SIM115 - closed by close() / iteration end
+            return self._owned
+        return source
+
     def __enter__(self) -> Self:
         return self
 

@@ -43,8 +43,9 @@ def _scope_q(request: HttpRequest, role: str, prefix: str = "") -> Q:
 
 def _establishment(request: HttpRequest, finess: str, role: str) -> Establishment:
     establishment = (
-        Establishment.objects.filter(_scope_q(request, role), finess=finess)
+        Establishment.objects.visible_to(request.user, roles=[role])
         .select_related("legal_entity")
+        .filter(finess=finess)
         .first()
     )
     if establishment is None:

@@ -136,3 +136,18 @@ def test_pages_carry_a_content_security_policy(client, db):
     # The DSFR scripts carry the nonce the header announces.
     nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     assert f'nonce="{nonce}"' in response.content.decode()
+
+
+def test_manage_py_says_what_is_missing_instead_of_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k not in DJANGO_VARIABLES},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Configuration incomplète : DJANGO_SECRET_KEY est obligatoire" in result.stderr
+    assert "DJANGO_DEBUG=1" in result.stderr
+    assert "Traceback" not in result.stderr

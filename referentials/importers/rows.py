@@ -167,6 +167,27 @@ def finess_department_of(territory: str) -> str:
     return _INSEE_TO_FINESS_DEPARTMENT.get(territory, territory)
 
 
+def _location(record: EstablishmentRecord | LegalEntityRecord) -> dict[str, str]:
+    """Address and territory columns, the same for an establishment and a legal entity."""
+    return {
+        "address": _address(
+            record.street_number,
+            record.street_complement,
+            record.street_type,
+            record.street,
+            complement=record.distribution_complement,
+            locality=record.locality,
+        ),
+        "postcode": record.postcode,
+        "city": record.city,
+        "commune_code": insee_commune(
+            record.territory_code, record.finess_department, record.commune_code
+        ),
+        "finess_department": record.finess_department,
+        "territory_code": record.territory_code,
+    }
+
+
 def _address(*parts: str, locality: str = "", complement: str = "") -> str:
     street = " ".join(p for p in parts if p)
     return ", ".join(p for p in (street, complement, locality) if p)
@@ -280,21 +301,7 @@ def establishment_row(record: EstablishmentRecord) -> list[object]:
         "category_label": record.category_label,
         "aggregate_category_code": record.aggregate_category_code,
         "aggregate_category_label": record.aggregate_category_label,
-        "address": _address(
-            record.street_number,
-            record.street_complement,
-            record.street_type,
-            record.street,
-            complement=record.distribution_complement,
-            locality=record.locality,
-        ),
-        "postcode": record.postcode,
-        "city": record.city,
-        "commune_code": insee_commune(
-            record.territory_code, record.finess_department, record.commune_code
-        ),
-        "finess_department": record.finess_department,
-        "territory_code": record.territory_code,
+        **_location(record),
         "region_code": region,
         "phone": record.phone,
         "fax": record.fax,
@@ -332,21 +339,7 @@ def legal_entity_row(record: LegalEntityRecord) -> tuple[object, ...]:
         "siren": record.siren,
         "legal_status_code": record.legal_status_code,
         "legal_status_label": record.legal_status_label,
-        "address": _address(
-            record.street_number,
-            record.street_complement,
-            record.street_type,
-            record.street,
-            complement=record.distribution_complement,
-            locality=record.locality,
-        ),
-        "postcode": record.postcode,
-        "city": record.city,
-        "commune_code": insee_commune(
-            record.territory_code, record.finess_department, record.commune_code
-        ),
-        "finess_department": record.finess_department,
-        "territory_code": record.territory_code,
+        **_location(record),
         "phone": record.phone,
     }
     _check_lengths(values, EJ_MAX_LENGTHS)
