@@ -23,7 +23,7 @@ def site(request: HttpRequest) -> dict[str, object]:
     roles = roles_of(request.user)
     nav: list[dict[str, str]] = []
     if roles & {Role.REQUESTER, Role.VIEWER}:
-        nav.append({"label": "Campagnes", "url": reverse("collection:campaign_list")})
+        nav.append({"label": "Campagnes", "url": reverse("surveys:campaign_list")})
     if Role.RESPONDENT in roles:
         nav.append({"label": "Boîte de réception", "url": reverse("collection:inbox")})
     if roles:

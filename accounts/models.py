@@ -229,3 +229,89 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+
+class ProfessionalClaim(models.Model):
+    """A user's claim to be a health professional of the RPPS, verified by a curator.
+
+    A professional answers for themself: once a claim is verified, the user is a respondent for
+    that one reporting unit (see ``accounts.scoping``). The identity is kept as its RPPS
+    identifiers, not a foreign key, so that this app knows no directory model.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente de vérification"
+        VERIFIED = "verified", "Vérifiée"
+        REJECTED = "rejected", "Refusée"
+        WITHDRAWN = "withdrawn", "Retirée"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="professional_claims")
+    national_id = models.CharField("identifiant national (RPPS)", max_length=12)
+    rpps = models.CharField("numéro RPPS", max_length=11, blank=True)
+    status = models.CharField(
+        "statut", max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    message = models.TextField("justificatif donné par le demandeur", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    decision_comment = models.TextField("motif de la décision", blank=True)
+
+    class Meta:
+        verbose_name = "rattachement à une identité RPPS"
+        verbose_name_plural = "rattachements à une identité RPPS"
+        ordering = ["-created_at"]
+        constraints = [
+            # One person per professional identity, one identity per person.
+            models.UniqueConstraint(
+                fields=["national_id"],
+                condition=Q(status="verified"),
+                name="claim_one_verified_user_per_professional",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=["pending", "verified"]),
+                name="claim_one_live_claim_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → RPPS {self.rpps or self.national_id} ({self.get_status_display()})"
+
+
+class ApiKey(models.Model):
+    """A key an organisation's own system uses to call the API on its behalf.
+
+    Shown once at creation; only a SHA-256 of it is stored (the key is 32 random bytes, so a
+    plain hash is enough: nothing to brute-force). ``prefix`` finds the row without scanning.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField("nom", max_length=100)
+    prefix = models.CharField("préfixe", max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, related_name="api_keys_created"
+    )
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
+    revoked_at = models.DateTimeField("révoquée le", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "clé d'API"
+        verbose_name_plural = "clés d'API"
+        ordering = ["organisation", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) — {self.organisation}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

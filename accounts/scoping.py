@@ -5,7 +5,9 @@ A user's memberships decide their scope:
 * a national directorate (DGOS, DREES, SpF...) sees every territory;
 * a regional health agency sees the territories it covers (ARS Guadeloupe: 971, 977, 978);
 * a legal entity (FINESS EJ) sees the establishments it runs;
-* an establishment (FINESS ET) sees itself.
+* an establishment (FINESS ET) sees itself;
+* a health professional whose RPPS identity a curator verified (``ProfessionalClaim``) answers
+  for themself: they see their own reporting unit, nothing else.
 
 Domain apps never filter by hand: their managers call ``scope_for(user)`` and turn the scope
 into a ``Q`` over their own field names (``Scope.establishments_q``), so that this module knows
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
-from accounts.models import Membership, Organisation, Role, User
+from accounts.models import ApiKey, Membership, Organisation, ProfessionalClaim, Role, User
 
 AnyUser = User | AnonymousUser
 
@@ -32,6 +34,8 @@ class Scope:
     legal_entity_finess: frozenset[str] = field(default_factory=frozenset)
     establishment_finess: frozenset[str] = field(default_factory=frozenset)
     organisation_ids: frozenset[int] = field(default_factory=frozenset)
+    # RPPS national identifiers of the professionals this scope answers for (themself).
+    professional_ids: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_empty(self) -> bool:
@@ -40,6 +44,7 @@ class Scope:
             or self.territory_codes
             or self.legal_entity_finess
             or self.establishment_finess
+            or self.professional_ids
         )
 
     def establishments_q(
@@ -64,6 +69,18 @@ class Scope:
             q |= Q(**{f"{legal_entity}__in": sorted(self.legal_entity_finess)})
         if self.establishment_finess:
             q |= Q(**{f"{finess}__in": sorted(self.establishment_finess)})
+        return q
+
+    def units_q(self, prefix: str = "") -> Q:
+        """A filter over reporting units (``referentials.ReportingUnit``), establishments and
+        professionals alike, from ``prefix`` (``"unit__"`` from an assignment or a value)."""
+        q = self.establishments_q(
+            territory=f"{prefix}territory_code",
+            legal_entity=f"{prefix}legal_entity_finess",
+            finess=f"{prefix}finess",
+        )
+        if self.professional_ids and not self.nationwide:
+            q |= Q(**{f"{prefix}national_id__in": sorted(self.professional_ids)})
         return q
 
     def organisations_q(self) -> Q:
@@ -97,20 +114,52 @@ def _memberships(user: User) -> list[Membership]:
     return cached
 
 
+def verified_professional_ids(user: AnyUser) -> frozenset[str]:
+    """RPPS national identifiers ``user`` answers for (a verified claim), cached per request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_professional_ids_cache", None)
+    if cached is None:
+        cached = frozenset(
+            ProfessionalClaim.objects.filter(
+                user=user, status=ProfessionalClaim.Status.VERIFIED
+            ).values_list("national_id", flat=True)
+        )
+        user._professional_ids_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def scope_for(user: AnyUser, *, roles: Iterable[str] | None = None) -> Scope:
     """What ``user`` may see, through the memberships holding one of ``roles`` (all if None)."""
     if not user.is_authenticated or not user.is_active:
         return Scope()
     wanted = set(roles) if roles is not None else None
+    organisations = [
+        m.organisation for m in _memberships(user) if wanted is None or m.role in wanted
+    ]
+    professionals = (
+        verified_professional_ids(user) if wanted is None or Role.RESPONDENT in wanted else None
+    )
+    return scope_for_organisations(organisations, professional_ids=professionals)
+
+
+def scope_for_api_key(key: ApiKey) -> Scope:
+    """What a system calling with ``key`` may see: its organisation's scope, as a respondent."""
+    if not key.is_active or not key.organisation.is_active:
+        return Scope()
+    return scope_for_organisations([key.organisation])
+
+
+def scope_for_organisations(
+    organisations: Iterable[Organisation], *, professional_ids: Iterable[str] | None = None
+) -> Scope:
+    """The union of what members of ``organisations`` see (plus professionals' own units)."""
     nationwide = False
     territories: set[str] = set()
     legal_entities: set[str] = set()
     establishments: set[str] = set()
     organisation_ids: set[int] = set()
-    for membership in _memberships(user):
-        if wanted is not None and membership.role not in wanted:
-            continue
-        organisation = membership.organisation
+    for organisation in organisations:
         organisation_ids.add(organisation.pk)
         match organisation.kind:
             case Organisation.Kind.NATIONAL:
@@ -127,13 +176,18 @@ def scope_for(user: AnyUser, *, roles: Iterable[str] | None = None) -> Scope:
         legal_entity_finess=frozenset(legal_entities),
         establishment_finess=frozenset(establishments),
         organisation_ids=frozenset(organisation_ids),
+        professional_ids=frozenset(professional_ids or ()),
     )
 
 
 def roles_of(user: AnyUser) -> set[str]:
+    """The roles ``user`` holds; a verified professional is a respondent (for themself)."""
     if not user.is_authenticated:
         return set()
-    return {membership.role for membership in _memberships(user)}
+    roles = {membership.role for membership in _memberships(user)}
+    if verified_professional_ids(user):
+        roles.add(Role.RESPONDENT)
+    return roles
 
 
 def has_role(user: AnyUser, *roles: str) -> bool:

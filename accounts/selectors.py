@@ -27,7 +27,7 @@ def home_url_name(*, user: User) -> str | None:
     # a deactivated organisation to a page that refuses them.
     roles = roles_of(user)
     if roles & {Role.REQUESTER, Role.VIEWER}:
-        return "collection:campaign_list"
+        return "surveys:campaign_list"
     if Role.RESPONDENT in roles:
         return "collection:inbox"
     if Role.CURATOR in roles:

@@ -1,3 +1,8 @@
+"""Pages of respondents, under /collecte/ (namespace "collection").
+
+One module of URL patterns per part, so that each part is kept in one place.
+"""
+
 from django.urls import path
 
 from collection import views
@@ -5,6 +10,5 @@ from collection import views
 app_name = "collection"
 
 urlpatterns = [
-    path("campagnes/", views.campaign_list, name="campaign_list"),
     path("boite-de-reception/", views.inbox, name="inbox"),
 ]

@@ -8,13 +8,6 @@ from referentials import selectors as referential_selectors
 
 
 @require_GET
-@role_required(Role.REQUESTER, Role.VIEWER)
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    # Campaigns arrive with the survey builder; the page and its access rule exist already.
-    return render(request, "collection/campaign_list.html", {"title": "Campagnes"})
-
-
-@require_GET
 @role_required(Role.RESPONDENT)
 def inbox(request: HttpRequest) -> HttpResponse:
     establishments = referential_selectors.establishment_list(user=request.user)

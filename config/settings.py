@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "import_export",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
     # Project apps, bottom layer first (see docs/architecture.md).
     "accounts",
     "notifications",
@@ -100,6 +102,7 @@ MIDDLEWARE = [
     # Every page needs a logged-in user unless its view says @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks, so that it sees the outcome of authentication.
@@ -165,6 +168,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/Paris"
+# Periodic work (run by `celery beat` next to the worker; see docs/configuration.md).
+CELERY_BEAT_SCHEDULE = {
+    # Opens the periods of recurring campaigns that have started, creating their assignments,
+    # and marks late the assignments past their due time.
+    "surveys-open-due-periods": {
+        "task": "surveys.tasks.open_due_periods",
+        "schedule": 300.0,
+    },
+}
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -305,7 +317,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Annuaire des établissements et recueil de données (lecture et dépôt).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the sidecar package: served by the service itself, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# --- Answering ------------------------------------------------------------------------------
+# Largest spreadsheet accepted for upload, and the largest it may decompress to (zip bombs).
+UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+UPLOAD_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("UPLOAD_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Directory imports ----------------------------------------------------------------------
 # A file that would close more than this share of the open establishments is refused unless

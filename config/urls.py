@@ -5,13 +5,17 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
 from accounts import views as account_views
+from collection import api as collection_api
 from config.health import healthz
 from referentials import api as referentials_api
+from surveys import api as surveys_api
 
 # The REST API, namespace "api". DRF authenticates API clients itself (a 403 in JSON, not a
 # redirect to the login page): see referentials/api.py. The schema is not public either.
 api_v1_urlpatterns = [
     *referentials_api.urlpatterns,
+    *surveys_api.urlpatterns,
+    *collection_api.urlpatterns,
     path(
         "schema/",
         login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
@@ -27,6 +31,7 @@ urlpatterns = [
     path("comptes/", include("accounts.urls")),
     path("annuaire/", include("referentials.urls")),
     path("glossaire/", include("referentials.urls_glossary")),
+    path("enquetes/", include("surveys.urls")),
     path("collecte/", include("collection.urls")),
     path("api/v1/dictionnaire/", include("referentials.urls_api_dictionary")),
     path("api/v1/", include((api_v1_urlpatterns, "api"))),

@@ -452,6 +452,75 @@ class ProfessionalActivity(models.Model):
         return f"{self.professional} — {self.mode_label} {self.structure_name}"
 
 
+class ReportingUnitQuerySet(models.QuerySet["ReportingUnit"]):
+    def visible_to(
+        self, user: User | AnonymousUser, *, roles: list[str] | None = None
+    ) -> "ReportingUnitQuerySet":
+        """Units ``user`` may see: establishments in their scope, their own professional unit."""
+        return self.filter(scope_for(user, roles=roles).units_q())
+
+
+class ReportingUnit(models.Model):
+    """Who answers a survey: an establishment (FINESS ET) or a health professional (RPPS).
+
+    Assignments and the value store key on this, so that a professional is treated exactly as
+    an establishment. The scoping fields are copied from the directory (``referentials.units``
+    keeps them fresh) so that ``Scope.units_q("unit__")`` filters without joins. A professional's
+    territory is that of their first activity.
+    """
+
+    class Kind(models.TextChoices):
+        ESTABLISHMENT = "establishment", "Établissement"
+        PROFESSIONAL = "professional", "Professionnel de santé"
+
+    kind = models.CharField("type", max_length=15, choices=Kind.choices)
+    establishment = models.OneToOneField(
+        Establishment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reporting_unit",
+    )
+    professional = models.OneToOneField(
+        Professional,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reporting_unit",
+    )
+    label = models.CharField("nom", max_length=255)
+    territory_code = models.CharField("territoire", max_length=3, blank=True, db_index=True)
+    legal_entity_finess = models.CharField(
+        "FINESS de l'entité juridique", max_length=9, blank=True, db_index=True
+    )
+    finess = models.CharField("FINESS ET", max_length=9, blank=True, db_index=True)
+    national_id = models.CharField("identifiant national RPPS", max_length=12, blank=True)
+
+    objects = ReportingUnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "unité déclarante"
+        verbose_name_plural = "unités déclarantes"
+        ordering = ["label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="establishment", establishment__isnull=False, professional__isnull=True)
+                    | Q(kind="professional", professional__isnull=False, establishment__isnull=True)
+                ),
+                name="reporting_unit_is_one_thing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def identifier(self) -> str:
+        """FINESS for an establishment, RPPS for a professional: what people recognise."""
+        return self.finess or self.national_id
+
+
 # --- Dictionary of shared definitions ---------------------------------------------------------
 # Every question of every survey points to a definition; every answer is checked by the engine
 # built from these rows (referentials.validation). Writes go through referentials.dictionary,

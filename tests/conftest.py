@@ -11,9 +11,13 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, ProfessionalClaim, Role, User
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
-from tests.referentials.factories import EstablishmentFactory, LegalEntityFactory
+from tests.referentials.factories import (
+    EstablishmentFactory,
+    LegalEntityFactory,
+    ProfessionalActivityFactory,
+)
 
 pytest_plugins = ["tests.realstack.fixtures"]
 
@@ -59,6 +63,7 @@ ROLES = [
     "legal_entity_respondent",
     "curator",
     "outsider",
+    "professional",
 ]
 
 
@@ -72,6 +77,8 @@ class Cast:
     legal_entity_respondent: User
     curator: User
     outsider: User
+    # A liberal general practitioner of Paris whose RPPS identity a curator verified.
+    professional: User
     # Establishments (real FINESS numbers and territories from the shared excerpts, plus Paris)
     paris_hospital: object
     paris_ehpad: object
@@ -81,6 +88,7 @@ class Cast:
     saint_martin_hospital: object
     pointe_a_pitre_clinic: object
     ain_hospital: object
+    paris_doctor: object
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -148,6 +156,20 @@ def cast(db) -> Cast:
         MembershipFactory(user=user, organisation=organisation, role=role)
         return user
 
+    paris_doctor = ProfessionalActivityFactory(
+        professional__national_id="810002345678",
+        professional__rpps="10002345678",
+        professional__last_name="DURAND",
+        professional__first_name="Claire",
+    ).professional
+    professional = UserFactory(email="dr.durand@medecin.fr")
+    ProfessionalClaim.objects.create(
+        user=professional,
+        national_id=paris_doctor.national_id,
+        rpps=paris_doctor.rpps,
+        status=ProfessionalClaim.Status.VERIFIED,
+    )
+
     return Cast(
         national_requester=member("alice.dgos@sante.gouv.fr", dgos, Role.REQUESTER),
         ars_idf_agent=member("bob.ars-idf@ars.sante.fr", ars_idf, Role.REQUESTER),
@@ -161,6 +183,7 @@ def cast(db) -> Cast:
         legal_entity_respondent=member("dim@ch-cayenne.fr", cayenne_org, Role.RESPONDENT),
         curator=member("referentiel@sante.gouv.fr", dgos, Role.CURATOR),
         outsider=UserFactory(email="charlie@exemple.fr"),
+        professional=professional,
         paris_hospital=paris_hospital,
         paris_ehpad=paris_ehpad,
         cayenne_hospital=cayenne_hospital,
@@ -169,6 +192,7 @@ def cast(db) -> Cast:
         saint_martin_hospital=saint_martin_hospital,
         pointe_a_pitre_clinic=pointe_a_pitre_clinic,
         ain_hospital=ain_hospital,
+        paris_doctor=paris_doctor,
     )
 
 

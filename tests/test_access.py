@@ -8,25 +8,16 @@ refused, 404 outside the user's scope (indistinguishable from absent), 405 wrong
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.access_matrix import BLOCKS
+from tests.access_matrix.common import (
+    LOGGED_IN,
+    REQUESTERS,
+    RESPONDENTS,
+    everyone,
+    only,
+)
 from tests.conftest import ROLES, client_for
 from tests.referentials import factories_dictionary as dictionary_factories
-
-ALL_MEMBERS = [r for r in ROLES if r not in {"anonymous", "outsider"}]
-LOGGED_IN = [r for r in ROLES if r != "anonymous"]
-REQUESTERS = ["national_requester", "ars_idf_agent", "ars_guadeloupe_agent"]
-RESPONDENTS = ["ehpad_respondent", "hospital_respondent", "legal_entity_respondent"]
-
-
-def only(allowed, *, otherwise=403, anonymous=302):
-    """200 for ``allowed`` roles, ``otherwise`` for the other logged-in ones."""
-    table = {role: (200 if role in allowed else otherwise) for role in LOGGED_IN}
-    table["anonymous"] = anonymous
-    return table
-
-
-def everyone(status):
-    return dict.fromkeys(ROLES, status)
-
 
 # url name -> (kwargs builder from the cast, expected status per role)
 EXPECTED = {
@@ -51,7 +42,7 @@ EXPECTED = {
         lambda c: {"finess": c.saint_barthelemy_pmi.finess},
         only(["national_requester", "ars_guadeloupe_agent", "curator"], otherwise=404),
     ),
-    "collection:campaign_list": (None, only(REQUESTERS)),
+    "surveys:campaign_list": (None, only(REQUESTERS)),
     "collection:inbox": (None, only(RESPONDENTS)),
     # --- curation
     # Curator pages: 403 for other roles; the cast's curator is national, so every site is in.
@@ -97,7 +88,12 @@ EXPECTED = {
     # A respondent proposes for its own establishment only: another one is "not found".
     "referentials:curation_propose": (
         lambda c: {"finess": c.cayenne_ehpad.finess},
-        {**only(["ehpad_respondent", "legal_entity_respondent"]), "hospital_respondent": 404},
+        # A respondent of another establishment (or a professional) gets 404: out of scope.
+        {
+            **only(["ehpad_respondent", "legal_entity_respondent"]),
+            "hospital_respondent": 404,
+            "professional": 404,
+        },
     ),
     # --- directory search and API
     # DRF authenticates API clients itself: anonymous gets a 403 in JSON, not a redirect.
@@ -133,6 +129,11 @@ EXPECTED = {
         everyone(200),
     ),
 }
+
+for _block in BLOCKS:
+    _clash = set(_block) & set(EXPECTED)
+    assert not _clash, f"URL décrites deux fois dans la matrice : {sorted(_clash)}"
+    EXPECTED.update(_block)
 
 # The technical admin is for staff only: every role of the cast is sent to its login page.
 ADMIN_STATUS = everyone(302)

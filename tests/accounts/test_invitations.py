@@ -100,7 +100,7 @@ def test_curator_invites_a_new_person_who_creates_an_account_and_lands_home(
     response = invitee.post(path, accept_form())
     assert response.status_code == 302
     assert response.url == reverse("home")
-    assert invitee.get(reverse("home")).url == reverse("collection:campaign_list")
+    assert invitee.get(reverse("home")).url == reverse("surveys:campaign_list")
 
     user = User.objects.get(email="nadia.martin@ars.sante.fr")
     assert (user.first_name, user.last_name) == ("Nadia", "Martin")

@@ -27,8 +27,8 @@ def test_requester_lands_on_the_campaign_list(cast, client):
     response = log_in(client, cast.national_requester.email, PASSWORD)
     assert response.status_code == 302
     assert response.url == reverse("home")
-    assert client.get(response.url).url == reverse("collection:campaign_list")
-    assert client.get(reverse("collection:campaign_list")).status_code == 200
+    assert client.get(response.url).url == reverse("surveys:campaign_list")
+    assert client.get(reverse("surveys:campaign_list")).status_code == 200
 
 
 def test_respondent_lands_in_the_inbox(cast, client):
@@ -211,5 +211,5 @@ def test_someone_both_requester_and_respondent_lands_on_the_campaigns(db, client
         user=user, organisation=OrganisationFactory(establishment=True), role=Role.RESPONDENT
     )
     response = log_in(client, user.email, PASSWORD, follow=True)
-    assert response.redirect_chain[-1] == (reverse("collection:campaign_list"), 302)
+    assert response.redirect_chain[-1] == (reverse("surveys:campaign_list"), 302)
     assert response.status_code == 200

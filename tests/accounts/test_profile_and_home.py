@@ -142,8 +142,8 @@ def test_home_sends_anonymous_visitors_to_the_login_page(client, db):
 @pytest.mark.parametrize(
     ("role", "target"),
     [
-        ("national_requester", "collection:campaign_list"),
-        ("ars_idf_agent", "collection:campaign_list"),
+        ("national_requester", "surveys:campaign_list"),
+        ("ars_idf_agent", "surveys:campaign_list"),
         ("ehpad_respondent", "collection:inbox"),
         ("legal_entity_respondent", "collection:inbox"),
         ("curator", "referentials:establishment_list"),
@@ -165,7 +165,7 @@ def test_someone_both_requester_and_respondent_starts_on_the_campaigns(db):
     )
     client = client_for(user)
     response = client.get(reverse("home"))
-    assert response.url == reverse("collection:campaign_list")
+    assert response.url == reverse("surveys:campaign_list")
     assert client.get(response.url).status_code == 200
     # Both starting points stay in reach from the navigation.
     text = page_text(client.get(response.url))
@@ -177,7 +177,7 @@ def test_a_viewer_starts_on_the_campaigns(db):
     MembershipFactory(user=user, organisation=OrganisationFactory(), role=Role.VIEWER)
     client = client_for(user)
     response = client.get(reverse("home"))
-    assert response.url == reverse("collection:campaign_list")
+    assert response.url == reverse("surveys:campaign_list")
     assert client.get(response.url).status_code == 200
 
 

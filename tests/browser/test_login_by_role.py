@@ -17,9 +17,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 # Where each role lands after logging in; None is the "no membership" page served at "/".
 LANDING_URL_NAME = {
-    "national_requester": "collection:campaign_list",
-    "ars_idf_agent": "collection:campaign_list",
-    "ars_guadeloupe_agent": "collection:campaign_list",
+    "national_requester": "surveys:campaign_list",
+    "ars_idf_agent": "surveys:campaign_list",
+    "ars_guadeloupe_agent": "surveys:campaign_list",
     "ehpad_respondent": "collection:inbox",
     "hospital_respondent": "collection:inbox",
     "legal_entity_respondent": "collection:inbox",
@@ -93,7 +93,7 @@ def test_the_ile_de_france_agent_directory_shows_paris_and_not_saint_martin(
     page: Page, live_server, cast
 ):
     log_in(page, cast.ars_idf_agent.email)
-    expect(page).to_have_url(live_server.url + reverse("collection:campaign_list"))
+    expect(page).to_have_url(live_server.url + reverse("surveys:campaign_list"))
 
     page.get_by_role("navigation", name="Menu principal").get_by_role(
         "link", name="Annuaire"

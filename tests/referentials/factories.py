@@ -1,6 +1,6 @@
 import factory
 
-from referentials.models import Establishment, LegalEntity
+from referentials.models import Establishment, LegalEntity, Professional, ProfessionalActivity
 from referentials.search import establishment_search_text
 
 
@@ -42,3 +42,32 @@ class EstablishmentFactory(factory.django.DjangoModelFactory):
             category_code="500",
             category_label="Etablissement d'hébergement pour personnes âgées dépendantes",
         )
+
+
+class ProfessionalFactory(factory.django.DjangoModelFactory):
+    """A liberal general practitioner by default (profession 10, specialty SM54)."""
+
+    class Meta:
+        model = Professional
+        django_get_or_create = ["national_id"]
+
+    national_id = factory.Sequence(lambda n: f"8{n + 10000000000:011d}"[-12:])
+    rpps = factory.LazyAttribute(lambda o: o.national_id[1:])
+    last_name = factory.Sequence(lambda n: f"MARTIN{n}")
+    first_name = "Claire"
+    profession_code = "10"
+    profession_label = "Médecin"
+    specialty_code = "SM54"
+    specialty_label = "Médecine générale (SM)"
+
+
+class ProfessionalActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProfessionalActivity
+
+    professional = factory.SubFactory(ProfessionalFactory)
+    mode_code = "L"
+    mode_label = "Libéral"
+    postcode = "75011"
+    commune_code = "75111"
+    territory_code = "75"

@@ -1,0 +1,3 @@
+"""REST API for establishments' systems: assignments and answers, under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,473 @@
+"""The value store's one way in and out, shared by the web form, the spreadsheet and the API.
+
+``submit()`` checks raw answers for an assignment with the survey's schema (the dictionary's
+engine), then writes every changed value and appends its revision, in one transaction. Each
+channel only turns its input into ``{code: raw}`` and names where each answer came from.
+
+Absent codes keep what the store holds for the period (an API call may send only what changed);
+a code present but blank clears the value (a revision records it).
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import ApiKey, User
+from accounts.services import audit_record
+from collection.models import Channel, Draft, Value, ValueRevision
+from referentials.validation import (
+    Context,
+    DefinitionSpec,
+    Issue,
+    ValueType,
+    Verdict,
+    format_value,
+    parse_value,
+)
+from surveys.models import Assignment, CampaignPeriod
+from surveys.periods import Period, parse_period
+from surveys.schema import QuestionSpec, VersionSchema, version_schema
+
+NUMERIC_TYPES = (ValueType.INTEGER, ValueType.DECIMAL, ValueType.PERCENTAGE)
+
+# --- Canonical form ---------------------------------------------------------------------------
+
+
+def to_data(value: Any) -> Any:
+    """The JSON the store keeps for a typed value (see ``Value.data``)."""
+    match value:
+        case None:
+            return None
+        case bool():
+            return value
+        case int() | Decimal():
+            return format(Decimal(value).normalize(), "f")
+        case date():
+            return value.isoformat()
+        case frozenset() | set():
+            return sorted(value)
+        case _:
+            return str(value)
+
+
+def from_data(spec: DefinitionSpec, data: Any) -> Any:
+    """The typed value back from the store (None when unreadable under today's spec)."""
+    try:
+        return parse_value(spec, data)
+    except ValueError:
+        return None
+
+
+def _number(spec: DefinitionSpec, value: Any) -> Decimal | None:
+    if spec.type in NUMERIC_TYPES and value is not None and not isinstance(value, bool):
+        return Decimal(value)
+    return None
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _key_q(schema: VersionSchema, questions: Iterable[QuestionSpec]) -> Q:
+    bound = [q.definition_id for q in questions if q.definition_id is not None]
+    ad_hoc = [q.code for q in questions if q.definition_id is None]
+    q = Q(definition_id__in=bound)
+    if ad_hoc:
+        q |= Q(definition__isnull=True, survey_id=schema.survey_id, code__in=ad_hoc)
+    return q
+
+
+def stored_values(*, unit_id: int, schema: VersionSchema, period_key: str) -> dict[str, Value]:
+    """The values the store holds for this unit and period, by question code."""
+    codes_by_definition = {q.definition_id: q.code for q in schema.questions if q.definition_id}
+    found: dict[str, Value] = {}
+    for value in Value.objects.filter(
+        _key_q(schema, schema.questions), unit_id=unit_id, period_key=period_key
+    ).select_related("campaign__owner", "changed_by"):
+        code = codes_by_definition.get(value.definition_id, value.code)
+        found[code] = value
+    return found
+
+
+def previous_values(*, unit_id: int, schema: VersionSchema, period: Period) -> dict[str, Any]:
+    """The previous period's typed values (the engine's jump check and the form's hints)."""
+    stored = stored_values(unit_id=unit_id, schema=schema, period_key=period.previous().key)
+    by_code = schema.by_code
+    return {code: from_data(by_code[code].spec, v.data) for code, v in stored.items()}
+
+
+def directory_facts(*, unit_id: int, schema: VersionSchema, period: Period) -> dict[str, Any]:
+    """Capacities the engine checks against (``directory_maximum``): the latest value the unit
+    declared for the named definition, up to this period."""
+    names = {q.spec.directory_maximum for q in schema.questions if q.spec.directory_maximum}
+    facts: dict[str, Any] = {}
+    if not names:
+        return facts
+    for code, data in (
+        Value.objects.filter(
+            unit_id=unit_id, definition__code__in=names, period_start__lte=period.end
+        )
+        .exclude(data=None)
+        .order_by("definition__code", "-period_start")
+        .values_list("definition__code", "data")
+    ):
+        if code not in facts:
+            try:
+                facts[code] = Decimal(str(data))
+            except ArithmeticError:
+                continue
+    return facts
+
+
+def engine_context(*, unit_id: int, schema: VersionSchema, period: Period) -> Context:
+    return Context(
+        facts=directory_facts(unit_id=unit_id, schema=schema, period=period),
+        previous=previous_values(unit_id=unit_id, schema=schema, period=period),
+    )
+
+
+def provenance(value: Value) -> str:
+    """« déclaré le 12/03/2026 via l'enquête Capacités (DGOS), par formulaire en ligne »."""
+    when = timezone.localtime(value.changed_at).strftime("%d/%m/%Y à %H:%M")
+    where = ""
+    if value.campaign is not None:
+        owner = value.campaign.owner.short_name or value.campaign.owner.name
+        where = f" via l'enquête « {value.campaign.title} » ({owner})"
+    return f"Déclaré le {when}{where}, par {value.get_channel_display()}"
+
+
+def display(spec: DefinitionSpec, data: Any) -> str:
+    return format_value(spec, from_data(spec, data))
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+class SubmissionRefused(Exception):
+    """The assignment cannot take answers now (exempted, period locked); French message."""
+
+
+@dataclass
+class Conflict:
+    """Someone else saved this assignment since the form was loaded."""
+
+    expected_revision: int
+    current_revision: int
+    # code -> (what the store holds now, what this submission brought), as displayed
+    differences: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    verdict: Verdict
+    applied: bool = False
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # Warnings that need a comment and have none: they block like errors.
+    unjustified: list[Issue] = field(default_factory=list)
+    conflict: Conflict | None = None
+
+    @property
+    def blocking(self) -> list[Issue]:
+        return self.verdict.errors + self.unjustified
+
+
+def period_of_assignment(assignment: Assignment) -> Period:
+    return parse_period(assignment.period.key)
+
+
+def assignment_open_for_answers(assignment: Assignment, *, now: datetime | None = None) -> None:
+    """Raise ``SubmissionRefused`` when answers cannot be taken (exempted, locked, closed)."""
+    now = now or timezone.now()
+    if assignment.status == Assignment.Status.EXEMPTED:
+        raise SubmissionRefused(
+            "Cette demande fait l'objet d'une dispense : aucune réponse n'est attendue."
+        )
+    period: CampaignPeriod = assignment.period
+    if now >= period.locks_at:
+        raise SubmissionRefused(
+            f"La période {period.key} est verrouillée depuis le "
+            f"{timezone.localtime(period.locks_at):%d/%m/%Y à %H:%M} : les corrections ne sont "
+            "plus acceptées. Contactez le demandeur si une valeur doit changer."
+        )
+    if assignment.campaign.status != assignment.campaign.Status.OPEN:
+        raise SubmissionRefused("Cette campagne n'est pas ouverte : elle ne reçoit pas de réponse.")
+
+
+def merged_answers(
+    answers: Mapping[str, Any], stored: Mapping[str, Value], schema: VersionSchema
+) -> dict[str, Any]:
+    """Raw answers, completed by the store for the codes they do not mention."""
+    merged: dict[str, Any] = {}
+    by_code = schema.by_code
+    for code, value in stored.items():
+        if code in by_code and value.data is not None:
+            merged[code] = display(by_code[code].spec, value.data)
+    merged.update(answers)
+    return merged
+
+
+def check(
+    assignment: Assignment,
+    answers: Mapping[str, Any],
+    *,
+    comments: Mapping[str, str] | None = None,
+    sources: Mapping[str, str] | None = None,
+    schema: VersionSchema | None = None,
+) -> Outcome:
+    """The verdict on these answers, without writing anything (live validation, previews)."""
+    schema = schema or version_schema(assignment.version)
+    period = period_of_assignment(assignment)
+    stored = stored_values(unit_id=assignment.unit_id, schema=schema, period_key=period.key)
+    merged = merged_answers(answers, stored, schema)
+    verdict = schema.check(
+        merged,
+        context=engine_context(unit_id=assignment.unit_id, schema=schema, period=period),
+        sources=sources,
+    )
+    comments = comments or {}
+    unjustified = [
+        issue
+        for issue in verdict.warnings
+        if not (comments.get(issue.code) or "").strip() and not _stored_comment(stored, issue)
+    ]
+    outcome = Outcome(verdict=verdict, unjustified=unjustified)
+    for code, value in verdict.values.items():
+        old = stored.get(code)
+        new = to_data(value)
+        if old is None:
+            if new is not None:
+                outcome.created.append(code)
+        elif old.data != new or ((comments.get(code) or "").strip() not in ("", old.comment)):
+            outcome.changed.append(code)
+        else:
+            outcome.unchanged.append(code)
+    return outcome
+
+
+def _stored_comment(stored: Mapping[str, Value], issue: Issue) -> bool:
+    """A warning already justified on the stored value needs no new comment."""
+    value = stored.get(issue.code)
+    return bool(value is not None and value.comment.strip())
+
+
+def submit(
+    assignment: Assignment,
+    answers: Mapping[str, Any],
+    *,
+    channel: Channel | str,
+    user: User | None = None,
+    api_key: ApiKey | None = None,
+    comments: Mapping[str, str] | None = None,
+    sources: Mapping[str, str] | None = None,
+    expected_revision: int | None = None,
+    schema: VersionSchema | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Check and, if nothing blocks, write the answers of one assignment and submit it.
+
+    Nothing is written when an error or an unjustified warning remains, or when
+    ``expected_revision`` (the assignment's revision when the form was loaded) is stale: the
+    outcome then carries the conflict, with both values of every answer that differs.
+    """
+    now = now or timezone.now()
+    comments = {k: (v or "").strip() for k, v in (comments or {}).items()}
+    with transaction.atomic():
+        locked = (
+            Assignment.objects.select_for_update()
+            .select_related("period", "campaign__owner", "version", "unit")
+            .get(pk=assignment.pk)
+        )
+        assignment_open_for_answers(locked, now=now)
+        schema = schema or version_schema(locked.version)
+        outcome = check(locked, answers, comments=comments, sources=sources, schema=schema)
+        if expected_revision is not None and locked.revision != expected_revision:
+            outcome.conflict = _conflict(locked, schema, answers, expected_revision)
+            return outcome
+        if outcome.blocking:
+            return outcome
+        period = period_of_assignment(locked)
+        stored = stored_values(unit_id=locked.unit_id, schema=schema, period_key=period.key)
+        by_code = schema.by_code
+        for code in outcome.created + outcome.changed:
+            _write(
+                locked,
+                by_code[code],
+                schema,
+                period,
+                stored.get(code),
+                outcome.verdict.values[code],
+                comment=comments.get(code, ""),
+                channel=channel,
+                user=user,
+                api_key=api_key,
+                now=now,
+            )
+        first_submission = locked.status != Assignment.Status.SUBMITTED
+        locked.status = Assignment.Status.SUBMITTED
+        locked.submitted_at = now
+        locked.submitted_by = user
+        locked.revision += 1
+        locked.save(
+            update_fields=["status", "submitted_at", "submitted_by", "revision", "updated_at"]
+        )
+        Draft.objects.filter(assignment=locked).delete()
+        audit_record(
+            actor=user,
+            action="assignment.submit" if first_submission else "assignment.correct",
+            target=locked,
+            details={
+                "channel": str(channel),
+                "api_key": api_key.prefix if api_key else None,
+                "created": outcome.created,
+                "changed": outcome.changed,
+            },
+        )
+        outcome.applied = True
+        assignment.status = locked.status
+        assignment.revision = locked.revision
+        assignment.submitted_at = locked.submitted_at
+    return outcome
+
+
+def _write(
+    assignment: Assignment,
+    question: QuestionSpec,
+    schema: VersionSchema,
+    period: Period,
+    existing: Value | None,
+    value: Any,
+    *,
+    comment: str,
+    channel: Channel | str,
+    user: User | None,
+    api_key: ApiKey | None,
+    now: datetime,
+) -> Value:
+    data = to_data(value)
+    provenance_fields = {
+        "campaign_id": assignment.campaign_id,
+        "assignment_id": assignment.pk,
+        "channel": str(channel),
+        "changed_by": user,
+        "api_key": api_key,
+        "changed_at": now,
+    }
+    if existing is None:
+        stored = Value.objects.create(
+            unit_id=assignment.unit_id,
+            definition_id=question.definition_id,
+            survey_id=None if question.definition_id else schema.survey_id,
+            code=question.spec.code if question.definition_id else question.code,
+            period_kind=period.kind.value,
+            period_key=period.key,
+            period_start=period.start,
+            period_end=period.end,
+            data=data,
+            number=_number(question.spec, value),
+            comment=comment,
+            revision_count=1,
+            **provenance_fields,
+        )
+        old_data, old_status, number = None, "", 1
+    else:
+        stored = Value.objects.select_for_update().get(pk=existing.pk)
+        old_data, old_status = stored.data, stored.status
+        stored.data = data
+        stored.number = _number(question.spec, value)
+        stored.comment = comment or (stored.comment if old_data == data else "")
+        # A changed value is a new declaration: a validation or a query applied to the old one.
+        stored.status = Value.Status.SUBMITTED
+        stored.revision_count += 1
+        for name, field_value in provenance_fields.items():
+            setattr(stored, name, field_value)
+        stored.save()
+        number = stored.revision_count
+    ValueRevision.objects.create(
+        value=stored,
+        number=number,
+        old_data=old_data,
+        new_data=data,
+        old_status=old_status,
+        new_status=stored.status,
+        comment=comment,
+        **provenance_fields,
+    )
+    return stored
+
+
+def _conflict(
+    assignment: Assignment,
+    schema: VersionSchema,
+    answers: Mapping[str, Any],
+    expected_revision: int,
+) -> Conflict:
+    period = period_of_assignment(assignment)
+    stored = stored_values(unit_id=assignment.unit_id, schema=schema, period_key=period.key)
+    draft = Draft.objects.filter(assignment=assignment).first()
+    theirs_raw = dict(draft.answers) if draft else {}
+    by_code = schema.by_code
+    differences: dict[str, tuple[str, str]] = {}
+    for code, raw in answers.items():
+        if code not in by_code:
+            continue
+        spec = by_code[code].spec
+        if code in theirs_raw:
+            current = str(theirs_raw[code] or "")
+        elif code in stored:
+            current = display(spec, stored[code].data)
+        else:
+            current = ""
+        mine = "" if raw is None else str(raw)
+        try:
+            same = parse_value(spec, current) == parse_value(spec, mine)
+        except ValueError:
+            same = current.strip() == mine.strip()
+        if not same:
+            differences[code] = (current, mine)
+    return Conflict(
+        expected_revision=expected_revision,
+        current_revision=assignment.revision,
+        differences=differences,
+    )
+
+
+def save_draft(
+    assignment: Assignment,
+    answers: Mapping[str, Any],
+    *,
+    comments: Mapping[str, str] | None = None,
+    user: User | None,
+    expected_revision: int | None = None,
+) -> Conflict | None:
+    """Keep unsubmitted answers; the store is untouched. Returns a conflict if stale."""
+    with transaction.atomic():
+        locked = (
+            Assignment.objects.select_for_update()
+            .select_related("period", "campaign", "version")
+            .get(pk=assignment.pk)
+        )
+        assignment_open_for_answers(locked)
+        if expected_revision is not None and locked.revision != expected_revision:
+            return _conflict(locked, version_schema(locked.version), answers, expected_revision)
+        Draft.objects.update_or_create(
+            assignment=locked,
+            defaults={
+                "answers": {k: ("" if v is None else str(v)) for k, v in answers.items()},
+                "comments": dict(comments or {}),
+                "updated_by": user,
+            },
+        )
+        if locked.status == Assignment.Status.TODO:
+            locked.status = Assignment.Status.IN_PROGRESS
+        locked.revision += 1
+        locked.save(update_fields=["status", "revision", "updated_at"])
+        assignment.status = locked.status
+        assignment.revision = locked.revision
+    return None
