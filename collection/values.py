@@ -84,7 +84,9 @@ def _key_q(schema: VersionSchema, questions: Iterable[QuestionSpec]) -> Q:
 
 def stored_values(*, unit_id: int, schema: VersionSchema, period_key: str) -> dict[str, Value]:
     """The values the store holds for this unit and period, by question code."""
-    codes_by_definition = {q.definition_id: q.code for q in schema.questions if q.definition_id}
+    codes_by_definition: dict[int | None, str] = {
+        q.definition_id: q.code for q in schema.questions if q.definition_id
+    }
     found: dict[str, Value] = {}
     for value in Value.objects.filter(
         _key_q(schema, schema.questions), unit_id=unit_id, period_key=period_key
@@ -96,9 +98,18 @@ def stored_values(*, unit_id: int, schema: VersionSchema, period_key: str) -> di
 
 def previous_values(*, unit_id: int, schema: VersionSchema, period: Period) -> dict[str, Any]:
     """The previous period's typed values (the engine's jump check and the form's hints)."""
-    stored = stored_values(unit_id=unit_id, schema=schema, period_key=period.previous().key)
+    # Only the data is needed: no model instances, no provenance joins (this runs on every
+    # check of every channel).
+    codes_by_definition = {q.definition_id: q.code for q in schema.questions if q.definition_id}
     by_code = schema.by_code
-    return {code: from_data(by_code[code].spec, v.data) for code, v in stored.items()}
+    found: dict[str, Any] = {}
+    for definition_id, code, data in Value.objects.filter(
+        _key_q(schema, schema.questions), unit_id=unit_id, period_key=period.previous().key
+    ).values_list("definition_id", "code", "data"):
+        code = codes_by_definition.get(definition_id, code)
+        if code in by_code:
+            found[code] = from_data(by_code[code].spec, data)
+    return found
 
 
 def directory_facts(*, unit_id: int, schema: VersionSchema, period: Period) -> dict[str, Any]:
@@ -172,6 +183,8 @@ class Outcome:
     # Warnings that need a comment and have none: they block like errors.
     unjustified: list[Issue] = field(default_factory=list)
     conflict: Conflict | None = None
+    # The comments to store, by question code: a rule's justification goes to its questions.
+    comments: dict[str, str] = field(default_factory=dict)
 
     @property
     def blocking(self) -> list[Issue]:
@@ -231,13 +244,14 @@ def check(
         context=engine_context(unit_id=assignment.unit_id, schema=schema, period=period),
         sources=sources,
     )
-    comments = comments or {}
+    comments = _with_rule_comments(schema, verdict, comments or {})
     unjustified = [
         issue
         for issue in verdict.warnings
-        if not (comments.get(issue.code) or "").strip() and not _stored_comment(stored, issue)
+        if not (comments.get(issue.code) or "").strip()
+        and not _stored_comment(stored, issue, schema, verdict)
     ]
-    outcome = Outcome(verdict=verdict, unjustified=unjustified)
+    outcome = Outcome(verdict=verdict, unjustified=unjustified, comments=comments)
     for code, value in verdict.values.items():
         old = stored.get(code)
         new = to_data(value)
@@ -251,10 +265,50 @@ def check(
     return outcome
 
 
-def _stored_comment(stored: Mapping[str, Value], issue: Issue) -> bool:
-    """A warning already justified on the stored value needs no new comment."""
-    value = stored.get(issue.code)
-    return bool(value is not None and value.comment.strip())
+def rule_questions(schema: VersionSchema, code: str) -> list[str]:
+    """The questions a rule of the schema names (expression and condition), in form order."""
+    for rule in schema.rules:
+        if rule.code == code:
+            names = set(rule.expression.names)
+            if rule.condition is not None:
+                names |= rule.condition.names
+            return [q for q in schema.codes if q in names]
+    return []
+
+
+def _with_rule_comments(
+    schema: VersionSchema, verdict: Verdict, comments: Mapping[str, str]
+) -> dict[str, str]:
+    """The comments by code, where the justification of a rule's warning (keyed by the rule's
+    code) is also given to the answered questions the rule names: it is stored with them."""
+    merged = {code: (text or "").strip() for code, text in comments.items()}
+    by_code = schema.by_code
+    for issue in verdict.warnings:
+        text = merged.get(issue.code, "")
+        if issue.code in by_code or not text:
+            continue
+        for code in rule_questions(schema, issue.code):
+            if verdict.values.get(code) is None:
+                continue
+            own = merged.get(code, "")
+            if text not in own:
+                merged[code] = f"{own}\n{text}" if own else text
+    return merged
+
+
+def _stored_comment(
+    stored: Mapping[str, Value], issue: Issue, schema: VersionSchema, verdict: Verdict
+) -> bool:
+    """A warning already justified on the stored value (for a rule: on one of the values it
+    names) needs no new comment, as long as the values it is about do not change: a new value
+    is a new declaration, and its warning needs its own justification."""
+    codes = [issue.code] if issue.code in schema.by_code else rule_questions(schema, issue.code)
+    unchanged = all(
+        code in stored and stored[code].data == to_data(verdict.values.get(code))
+        for code in codes
+        if code in verdict.values
+    )
+    return unchanged and any(code in stored and stored[code].comment.strip() for code in codes)
 
 
 def submit(
@@ -294,21 +348,18 @@ def submit(
             return outcome
         period = period_of_assignment(locked)
         stored = stored_values(unit_id=locked.unit_id, schema=schema, period_key=period.key)
-        by_code = schema.by_code
-        for code in outcome.created + outcome.changed:
-            _write(
-                locked,
-                by_code[code],
-                schema,
-                period,
-                stored.get(code),
-                outcome.verdict.values[code],
-                comment=comments.get(code, ""),
-                channel=channel,
-                user=user,
-                api_key=api_key,
-                now=now,
-            )
+        _write_all(
+            locked,
+            schema,
+            period,
+            stored,
+            {code: outcome.verdict.values[code] for code in outcome.created + outcome.changed},
+            comments=outcome.comments,
+            channel=channel,
+            user=user,
+            api_key=api_key,
+            now=now,
+        )
         first_submission = locked.status != Assignment.Status.SUBMITTED
         locked.status = Assignment.Status.SUBMITTED
         locked.submitted_at = now
@@ -336,21 +387,24 @@ def submit(
     return outcome
 
 
-def _write(
+def _write_all(
     assignment: Assignment,
-    question: QuestionSpec,
     schema: VersionSchema,
     period: Period,
-    existing: Value | None,
-    value: Any,
+    stored: Mapping[str, Value],
+    typed: Mapping[str, Any],
     *,
-    comment: str,
+    comments: Mapping[str, str],
     channel: Channel | str,
     user: User | None,
     api_key: ApiKey | None,
     now: datetime,
-) -> Value:
-    data = to_data(value)
+) -> list[Value]:
+    """Write the ``typed`` values (code -> typed value) and append one revision each.
+
+    The existing rows are locked in one query, new ones inserted in one, revisions in one;
+    each changed row is one UPDATE.
+    """
     provenance_fields = {
         "campaign_id": assignment.campaign_id,
         "assignment_id": assignment.pk,
@@ -359,47 +413,75 @@ def _write(
         "api_key": api_key,
         "changed_at": now,
     }
-    if existing is None:
-        stored = Value.objects.create(
-            unit_id=assignment.unit_id,
-            definition_id=question.definition_id,
-            survey_id=None if question.definition_id else schema.survey_id,
-            code=question.spec.code if question.definition_id else question.code,
-            period_kind=period.kind.value,
-            period_key=period.key,
-            period_start=period.start,
-            period_end=period.end,
-            data=data,
-            number=_number(question.spec, value),
-            comment=comment,
-            revision_count=1,
+    by_code = schema.by_code
+    existing_ids = [stored[code].pk for code in typed if code in stored]
+    locked = {v.pk: v for v in Value.objects.select_for_update().filter(pk__in=existing_ids)}
+    created: list[Value] = []
+    updated: list[Value] = []
+    # (value, number, old data, old status, comment), in the order of ``typed``
+    changes: list[tuple[Value, int, Any, str, str]] = []
+    for code, value in typed.items():
+        question = by_code[code]
+        data = to_data(value)
+        comment = comments.get(code, "")
+        existing = stored.get(code)
+        if existing is None or existing.pk not in locked:
+            row = Value(
+                unit_id=assignment.unit_id,
+                definition_id=question.definition_id,
+                survey_id=None if question.definition_id else schema.survey_id,
+                code=question.spec.code if question.definition_id else question.code,
+                period_kind=period.kind.value,
+                period_key=period.key,
+                period_start=period.start,
+                period_end=period.end,
+                data=data,
+                number=_number(question.spec, value),
+                comment=comment,
+                revision_count=1,
+                **provenance_fields,
+            )
+            created.append(row)
+            changes.append((row, 1, None, "", comment))
+            continue
+        row = locked[existing.pk]
+        old_data, old_status = row.data, row.status
+        row.data = data
+        row.number = _number(question.spec, value)
+        row.comment = comment or (row.comment if old_data == data else "")
+        # A changed value is a new declaration: a validation or a query applied to the old one.
+        row.status = Value.Status.SUBMITTED
+        row.revision_count += 1
+        for name, field_value in provenance_fields.items():
+            setattr(row, name, field_value)
+        updated.append(row)
+        changes.append((row, row.revision_count, old_data, old_status, comment))
+    Value.objects.bulk_create(created)
+    # One plain UPDATE per changed row: Django's bulk_update builds a CASE per field and row,
+    # which costs far more in Python than these statements cost the database.
+    for row in updated:
+        Value.objects.filter(pk=row.pk).update(
+            data=row.data,
+            number=row.number,
+            comment=row.comment,
+            status=row.status,
+            revision_count=row.revision_count,
             **provenance_fields,
         )
-        old_data, old_status, number = None, "", 1
-    else:
-        stored = Value.objects.select_for_update().get(pk=existing.pk)
-        old_data, old_status = stored.data, stored.status
-        stored.data = data
-        stored.number = _number(question.spec, value)
-        stored.comment = comment or (stored.comment if old_data == data else "")
-        # A changed value is a new declaration: a validation or a query applied to the old one.
-        stored.status = Value.Status.SUBMITTED
-        stored.revision_count += 1
-        for name, field_value in provenance_fields.items():
-            setattr(stored, name, field_value)
-        stored.save()
-        number = stored.revision_count
-    ValueRevision.objects.create(
-        value=stored,
-        number=number,
-        old_data=old_data,
-        new_data=data,
-        old_status=old_status,
-        new_status=stored.status,
-        comment=comment,
-        **provenance_fields,
+    ValueRevision.objects.bulk_create(
+        ValueRevision(
+            value=row,
+            number=number,
+            old_data=old_data,
+            new_data=row.data,
+            old_status=old_status,
+            new_status=row.status,
+            comment=comment,
+            **provenance_fields,
+        )
+        for row, number, old_data, old_status, comment in changes
     )
-    return stored
+    return [row for row, *_ in changes]
 
 
 def _conflict(

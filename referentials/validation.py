@@ -282,14 +282,21 @@ def _where(code: str, sources: Mapping[str, str] | None) -> str:
     return (sources or {}).get(code, "")
 
 
+def _plain(number: Decimal) -> str:
+    """A bound as people write it: 500, not 500.0000; 2.5, not 2.50."""
+    return format(Decimal(number).normalize(), "f")
+
+
 def _check_bounds(spec: DefinitionSpec, value: Any) -> str | None:
     if spec.type not in (ValueType.INTEGER, ValueType.DECIMAL, ValueType.PERCENTAGE):
         return None
     unit = f" {spec.unit}" if spec.unit else ""
     if spec.minimum is not None and value < spec.minimum:
-        return f"{spec.label} : {value}{unit} est inférieur au minimum ({spec.minimum}{unit})"
+        return (
+            f"{spec.label} : {value}{unit} est inférieur au minimum ({_plain(spec.minimum)}{unit})"
+        )
     if spec.maximum is not None and value > spec.maximum:
-        return f"{spec.label} : {value}{unit} dépasse le maximum ({spec.maximum}{unit})"
+        return f"{spec.label} : {value}{unit} dépasse le maximum ({_plain(spec.maximum)}{unit})"
     return None
 
 
@@ -305,7 +312,7 @@ def _jump(spec: DefinitionSpec, value: Any, previous: Any) -> str | None:
         return None  # 0 -> 1 is not a jump worth a comment
     return (
         f"{spec.label} : {value} contre {previous} à la période précédente, un écart de plus de "
-        f"x{spec.max_jump_ratio}. Vérifiez la valeur ou expliquez l'écart en commentaire."
+        f"x{_plain(spec.max_jump_ratio)}. Vérifiez la valeur ou expliquez l'écart en commentaire."
     )
 
 
