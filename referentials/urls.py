@@ -55,3 +55,21 @@ urlpatterns += [
         name="curation_propose",
     ),
 ]
+
+# --- RPPS identity claims (referentials.views_claims)
+from referentials import views_claims  # noqa: E402
+
+urlpatterns += [
+    path(
+        "professionnels/rattachement/",
+        views_claims.claim_request,
+        name="claim_request",
+    ),
+    path(
+        "professionnels/rattachement/<int:pk>/retirer/",
+        views_claims.claim_withdraw,
+        name="claim_withdraw",
+    ),
+    path("gestion/rattachements/", views_claims.claim_list, name="claim_list"),
+    path("gestion/rattachements/<int:pk>/", views_claims.claim_decide, name="claim_decide"),
+]
