@@ -4,11 +4,13 @@ The directory is a real import of the shipped etalab excerpts (``referentials/da
 the FINESS importer, as production would load it.
 """
 
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from accounts.services import membership_add
@@ -21,6 +23,10 @@ from referentials.services import (
     legal_entity_organisation_ensure,
     organisations_seed,
 )
+from surveys.audience import audience_save
+from surveys.builder import survey_from_json
+from surveys.campaigns import campaign_create, campaign_open
+from surveys.models import Campaign
 
 DATA = Path(__file__).resolve().parents[3] / "referentials" / "data"
 EXCERPTS = [
@@ -107,6 +113,68 @@ CAST = [
 ]
 
 
+DEMO_CAMPAIGN = "Suivi quotidien des tensions (démonstration)"
+# Bound to the seed definitions (referentials/data/dictionary_seed.json): the answers land in
+# the one value store under these codes, and the seed rules apply (absents <= effectif).
+DEMO_SURVEY = {
+    "title": "Suivi quotidien des tensions",
+    "purpose": "Suivre chaque jour le personnel, les protections et la tension des Ehpad et "
+    "des hôpitaux pendant un épisode épidémique.",
+    "legal_basis": "public_interest",
+    "legal_reference": "CSP, art. L. 1413-1",
+    "sections": [
+        {
+            "title": "Personnel",
+            "questions": [
+                {"definition": "effectif_personnel", "required": True},
+                {"definition": "personnel_absent", "required": True},
+                {"definition": "personnel_absent_covid"},
+            ],
+        },
+        {
+            "title": "Équipements et tension",
+            "questions": [
+                {"definition": "stock_masques_ffp2"},
+                {"definition": "stock_masques_chirurgicaux"},
+                {"definition": "niveau_tension", "required": True},
+            ],
+        },
+    ],
+}
+# Ehpad, centres hospitaliers (CH, CHR) and the demo respondents' sites, named explicitly.
+DEMO_AUDIENCE = {
+    "categories": ["500", "355", "101"],
+    "finess": ["970302287", "970300026", "010000024"],
+}
+
+
+def demo_campaign(requester: User) -> Campaign:
+    """A daily campaign, open, to the demo Ehpad and hospitals: the demo respondents find
+    today's assignment in their inbox. Created once."""
+    existing = Campaign.objects.filter(title=DEMO_CAMPAIGN).first()
+    if existing is not None:
+        return existing
+    dgos = Organisation.objects.get(kind="national", short_name="DGOS")
+    survey = survey_from_json(data=DEMO_SURVEY, owner=dgos, user=requester)
+    today = timezone.localdate()
+    campaign = campaign_create(
+        survey=survey,
+        owner=dgos,
+        title=DEMO_CAMPAIGN,
+        unit_kind="establishment",
+        frequency="daily",
+        period_kind="day",
+        start_date=today,
+        end_date=today + dt.timedelta(days=60),
+        due_offset_days=0,
+        due_time=dt.time(23, 0),
+        crisis_frequency="",
+        user=requester,
+    )
+    audience_save(campaign=campaign, filters=DEMO_AUDIENCE, user=requester)
+    return campaign_open(campaign=campaign, user=requester)
+
+
 class Command(BaseCommand):
     help = "Charge les données de démonstration (annuaire FINESS réel, organisations, comptes)."
 
@@ -153,11 +221,16 @@ class Command(BaseCommand):
             if admin is None:
                 User.objects.create_superuser(email="admin@demo.sante.fr", password=DEMO_PASSWORD)
             rows.append(("admin@demo.sante.fr", "administration technique (/admin/)"))
+            campaign = demo_campaign(User.objects.get(email="demandeur.dgos@demo.sante.fr"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Annuaire : {count} établissements FINESS réels, importés par l'import FINESS "
                 f"({run.message})"
             )
+        )
+        self.stdout.write(
+            f"Campagne « {campaign.title} » : {campaign.get_status_display().lower()}, "
+            f"{campaign.audience_size} établissements destinataires"
         )
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for email, what in rows:
