@@ -8,7 +8,7 @@ replacement.
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404
 from rapidfuzz import fuzz
 
@@ -105,13 +105,40 @@ def definition_search(
     return ranked[:limit] if limit else ranked
 
 
-def definition_usages(definition: Definition) -> list[Any]:
-    """The surveys whose questions point to ``definition``.
+# Campaign statuses as ``surveys.models.Campaign`` spells them (referentials may not import
+# surveys): the glossary is public, so it names only campaigns the register shows everyone.
+USAGE_STATUS_LABELS = {"scheduled": "programmée", "open": "ouverte", "closed": "clôturée"}
 
-    Empty until the survey builder exists (surveys/): it will fill this with the questions
-    bound to the definition, so that the glossary shows who asks what.
+
+def definition_usages(definition: Definition) -> list[dict[str, Any]]:
+    """The campaigns whose survey asks ``definition``: who asks it, in which survey, since when.
+
+    Read through the reverse relation ``definition.questions`` (a question's version, the
+    campaigns sending that version, their owner), as plain values: one query, and no import of
+    ``surveys``. Drafts are left out: the glossary is public, a draft is its owner's business.
     """
-    return []
+    rows = (
+        definition.questions.filter(version__campaigns__status__in=list(USAGE_STATUS_LABELS))
+        .values(
+            campaign_id=F("version__campaigns__pk"),
+            campaign_title=F("version__campaigns__title"),
+            campaign_status=F("version__campaigns__status"),
+            start_date=F("version__campaigns__start_date"),
+            owner_name=F("version__campaigns__owner__name"),
+            owner_short_name=F("version__campaigns__owner__short_name"),
+            survey_title=F("version__title"),
+        )
+        .order_by("-start_date", "campaign_title", "campaign_id")
+        .distinct()
+    )
+    return [
+        {
+            **row,
+            "owner": row["owner_short_name"] or row["owner_name"],
+            "status_label": USAGE_STATUS_LABELS[row["campaign_status"]],
+        }
+        for row in rows
+    ]
 
 
 def rules_using(definition: Definition) -> list[Rule]:
@@ -138,7 +165,7 @@ class DefinitionPage:
     indicators: list[Indicator]
     revisions: list[DefinitionRevision]
     replaces: list[Definition]
-    usages: list[Any]
+    usages: list[dict[str, Any]]
 
 
 def definition_page(*, code: str) -> DefinitionPage:
