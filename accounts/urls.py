@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from accounts import views
+from accounts import views, views_api_keys
 
 app_name = "accounts"
 
@@ -33,4 +33,7 @@ urlpatterns = [
     path("profil/", views.profile, name="profile"),
     path("invitations/", views.invitation_list, name="invitation_list"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("cles-api/", views_api_keys.api_key_list, name="api_key_list"),
+    path("cles-api/nouvelle/", views_api_keys.api_key_create, name="api_key_create"),
+    path("cles-api/<int:pk>/revoquer/", views_api_keys.api_key_revoke, name="api_key_revoke"),
 ]
