@@ -28,6 +28,13 @@ class _Collector:
         self.messages: list[EmailMessage] = []
         self._arrived = threading.Condition()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # Like a real server refusing an unknown mailbox: any address containing "refuse".
+        if "refuse" in address.lower():
+            return "550 5.1.1 <" + address + ">: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._arrived:
