@@ -7,7 +7,7 @@ DEV := DJANGO_DEBUG=1
 REAL_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/recueil
 REAL_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run demo test test-real lint browser ci clean
+.PHONY: install run demo test test-real lint browser ci clean bench
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,19 @@ test-real: install browser
 	DATABASE_URL=$(REAL_DATABASE_URL) REDIS_URL=$(REAL_REDIS_URL) $(BIN)/pytest
 
 ci: test test-real
+
+## make bench: every benchmark, on PostgreSQL (database recueil_bench, created if missing) and
+## Redis; figures to compare with docs/performance.md. Takes several minutes.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/recueil_bench
+bench: install
+	bin/ensure-services
+	psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname = 'recueil_bench'" | grep -q 1 \
+	  || psql -h 127.0.0.1 -U postgres -qc "create database recueil_bench"
+	set -e; for script in bench/bench_*.py; do \
+	  echo "== $$script"; \
+	  BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_URL=$(BENCH_DATABASE_URL) \
+	    $(DEV) $(BIN)/python $$script; \
+	done
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles test-artifacts celery-test-worker.log

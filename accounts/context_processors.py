@@ -24,16 +24,21 @@ def site(request: HttpRequest) -> dict[str, object]:
     nav: list[dict[str, str]] = []
     if roles & {Role.REQUESTER, Role.VIEWER}:
         nav.append({"label": "Campagnes", "url": reverse("surveys:campaign_list")})
+        nav.append({"label": "Questionnaires", "url": reverse("surveys:builder_survey_list")})
+        nav.append({"label": "Registre", "url": reverse("surveys:register")})
     if Role.RESPONDENT in roles:
         nav.append({"label": "Boîte de réception", "url": reverse("collection:inbox")})
     if roles:
         nav.append({"label": "Annuaire", "url": reverse("referentials:establishment_list")})
     if Role.CURATOR in roles:
         nav.append({"label": "Propositions", "url": reverse("referentials:curation_proposal_list")})
+        nav.append({"label": "Rattachements RPPS", "url": reverse("referentials:claim_list")})
     # The glossary is public: a common language is for everyone, logged in or not.
     nav.append({"label": "Glossaire", "url": reverse("glossary:definition_list")})
     if roles:
         nav.append({"label": "Invitations", "url": reverse("accounts:invitation_list")})
+    if Role.RESPONDENT in roles:
+        nav.append({"label": "Clés d'API", "url": reverse("accounts:api_key_list")})
     current = request.path
     for item in nav:
         item["current"] = "page" if current.startswith(item["url"]) else ""

@@ -3,12 +3,15 @@
 One module of URL patterns per part, so that each part is kept in one place.
 """
 
-from django.urls import path
+from django.urls import include, path
 
-from collection import views
+from collection import urls_form, views
 
 app_name = "collection"
 
 urlpatterns = [
     path("boite-de-reception/", views.inbox, name="inbox"),
+    path("demandes/<int:pk>/dispense/", views.exemption_request, name="exemption_request"),
+    path("", include("collection.urls_spreadsheets")),
+    *urls_form.urlpatterns,
 ]

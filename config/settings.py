@@ -124,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.site",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -176,6 +177,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.open_due_periods",
         "schedule": 300.0,
     },
+    # Sends what is still queued and due: a lost task or a Redis outage delays mail, never
+    # loses it (docs/notifications.md).
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": 60.0,
+    },
+    # Daily-digest recipients: their held notifications are merged once 7:00 has passed; run
+    # often so that a beat restarted late still sends the morning's digest.
+    "notifications-daily-digests": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": 600.0,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -196,6 +209,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Recueil santé <ne-pas-repondre@recueil.sante.gouv.fr>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Outbox: attempts before a notification is given up as failed (backoff 1 min, 4, 16...).
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 6)
 
 # --- Accounts and authentication ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -304,6 +319,7 @@ DSFR_MARK_OPTIONAL_FIELDS = True
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -321,6 +337,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": name each choice set in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DirectoryStatusEnum": "referentials.models.Status",
+        "CampaignStatusEnum": "surveys.models.Campaign.Status",
+        "SurveyVersionStatusEnum": "surveys.models.SurveyVersion.Status",
+    },
 }
 
 # --- Answering ------------------------------------------------------------------------------

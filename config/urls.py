@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
 from accounts import views as account_views
@@ -21,6 +21,14 @@ api_v1_urlpatterns = [
         login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),
         name="schema",
     ),
+    # Swagger UI from the sidecar, under the strict CSP: its start-up script is a static file.
+    path(
+        "docs/",
+        login_required(
+            SpectacularSwaggerView.as_view(template_name="api/docs.html", url_name="api:schema")
+        ),
+        name="docs",
+    ),
 ]
 
 admin.site.site_header = "Recueil santé — administration technique"
@@ -33,6 +41,7 @@ urlpatterns = [
     path("glossaire/", include("referentials.urls_glossary")),
     path("enquetes/", include("surveys.urls")),
     path("collecte/", include("collection.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/dictionnaire/", include("referentials.urls_api_dictionary")),
     path("api/v1/", include((api_v1_urlpatterns, "api"))),
     path("admin/", admin.site.urls),

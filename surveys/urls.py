@@ -3,10 +3,13 @@
 One module of URL patterns per part, so that each part is kept in one place.
 """
 
-from surveys import urls_campaigns
+from surveys import urls_audience, urls_builder, urls_campaigns, urls_register
 
 app_name = "surveys"
 
 urlpatterns = [
     *urls_campaigns.urlpatterns,
+    *urls_audience.urlpatterns,
+    *urls_register.urlpatterns,
+    *urls_builder.urlpatterns,
 ]

@@ -13,6 +13,7 @@ from django.test import Client
 
 from accounts.models import Organisation, ProfessionalClaim, Role, User
 from tests.accounts.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.accounts.factories import dgos as national_directorate
 from tests.referentials.factories import (
     EstablishmentFactory,
     LegalEntityFactory,
@@ -96,7 +97,7 @@ class Cast:
 
 @pytest.fixture
 def cast(db) -> Cast:
-    dgos = OrganisationFactory(name="Direction générale de l'offre de soins", short_name="DGOS")
+    dgos = national_directorate()
     ars_idf = OrganisationFactory(ars=True, region_code="11", name="ARS Île-de-France")
     ars_guadeloupe = OrganisationFactory(
         ars=True,

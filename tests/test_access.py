@@ -11,8 +11,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.access_matrix import BLOCKS
 from tests.access_matrix.common import (
     LOGGED_IN,
-    REQUESTERS,
-    RESPONDENTS,
     everyone,
     only,
 )
@@ -42,8 +40,6 @@ EXPECTED = {
         lambda c: {"finess": c.saint_barthelemy_pmi.finess},
         only(["national_requester", "ars_guadeloupe_agent", "curator"], otherwise=404),
     ),
-    "surveys:campaign_list": (None, only(REQUESTERS)),
-    "collection:inbox": (None, only(RESPONDENTS)),
     # --- curation
     # Curator pages: 403 for other roles; the cast's curator is national, so every site is in.
     "referentials:curation_corrections": (

@@ -59,3 +59,12 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = Role.REQUESTER
+
+
+def dgos() -> Organisation:
+    """The one DGOS of a test: the cast's, or created on first use by a survey factory."""
+    return Organisation.objects.get_or_create(
+        kind=Organisation.Kind.NATIONAL,
+        short_name="DGOS",
+        defaults={"name": "Direction générale de l'offre de soins"},
+    )[0]

@@ -25,6 +25,8 @@ LANDING_URL_NAME = {
     "legal_entity_respondent": "collection:inbox",
     "curator": "referentials:establishment_list",
     "outsider": None,
+    # A professional whose RPPS identity a curator verified answers for themself.
+    "professional": "collection:inbox",
 }
 LOGGED_IN_ROLES = [role for role in ROLES if role != "anonymous"]
 

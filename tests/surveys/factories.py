@@ -21,7 +21,7 @@ from surveys.models import (
     SurveyVersion,
 )
 from surveys.periods import period_of
-from tests.accounts.factories import OrganisationFactory
+from tests.accounts.factories import dgos
 from tests.referentials.factories import EstablishmentFactory
 
 
@@ -29,7 +29,8 @@ class SurveyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Survey
 
-    owner = factory.SubFactory(OrganisationFactory, kind="national", name="DGOS", short_name="DGOS")
+    # Always the same DGOS, so that a test can look it up by its short name.
+    owner = factory.LazyFunction(dgos)
 
 
 class SurveyVersionFactory(factory.django.DjangoModelFactory):
