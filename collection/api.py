@@ -456,7 +456,10 @@ def _idempotent(request: Request, handler: Callable[[], tuple[int, dict[str, Any
             return Response(body, status=code)
         except IntegrityError:
             # The same key ran concurrently and won: this attempt was rolled back; replay it.
-            record = IdempotencyRecord.objects.get(api_key=key, key=idempotency_key)
+            found = IdempotencyRecord.objects.filter(api_key=key, key=idempotency_key).first()
+            if found is None:
+                raise  # not an idempotency race: a real integrity error
+            record = found
     if record.request_hash != digest:
         return Response(
             {

@@ -52,7 +52,9 @@ def parse_post(schema: VersionSchema, data: Any) -> Posted:
     try:
         revision: int | None = int(data.get(REVISION_FIELD, ""))
     except ValueError:
-        revision = None
+        # A form that lost its revision cannot prove it saw the latest save: treat it as
+        # stale, so that the person is shown both values instead of overwriting silently.
+        revision = -1
     action = "draft" if data.get(ACTION_FIELD) == "draft" else "submit"
     return Posted(answers=answers, comments=comments_from(data), action=action, revision=revision)
 

@@ -92,7 +92,12 @@ class BatchItemInput(AnswersInput):
 
 
 class BatchInput(serializers.Serializer):
-    demandes = BatchItemInput(many=True, allow_empty=False)
+    demandes = BatchItemInput(
+        many=True,
+        allow_empty=False,
+        max_length=500,
+        error_messages={"max_length": "500 demandes au plus par appel : découpez le lot."},
+    )
 
 
 # --- Output -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -329,7 +329,44 @@ def submit(
     Nothing is written when an error or an unjustified warning remains, or when
     ``expected_revision`` (the assignment's revision when the form was loaded) is stale: the
     outcome then carries the conflict, with both values of every answer that differs.
+
+    Two campaigns may write the same shared value at the same moment (same unit, definition and
+    period, different assignments): the second insert then breaks the unique key. It is retried
+    once, and then finds the value and appends its revision.
     """
+    for attempt in (1, 2):
+        try:
+            return _submit_once(
+                assignment,
+                answers,
+                channel=channel,
+                user=user,
+                api_key=api_key,
+                comments=comments,
+                sources=sources,
+                expected_revision=expected_revision,
+                schema=schema,
+                now=now,
+            )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _submit_once(
+    assignment: Assignment,
+    answers: Mapping[str, Any],
+    *,
+    channel: Channel | str,
+    user: User | None,
+    api_key: ApiKey | None,
+    comments: Mapping[str, str] | None,
+    sources: Mapping[str, str] | None,
+    expected_revision: int | None,
+    schema: VersionSchema | None,
+    now: datetime | None,
+) -> Outcome:
     now = now or timezone.now()
     comments = {k: (v or "").strip() for k, v in (comments or {}).items()}
     with transaction.atomic():

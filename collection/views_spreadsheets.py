@@ -7,14 +7,14 @@ colleague may apply it); anything else is "not found".
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import role_required
 from accounts.forms import DsfrForm
-from accounts.models import Membership, Role, User
+from accounts.models import Role, User
 from collection.models import Upload
 from collection.spreadsheets import importer, template
 from surveys.models import Campaign
@@ -39,13 +39,9 @@ def _campaign_for(user: User, pk: int) -> Campaign:
 
 
 def _upload_for(user: User, pk: int) -> Upload:
-    organisations = Membership.objects.filter(user=user).values("organisation_id")
-    colleagues = Membership.objects.filter(organisation_id__in=organisations).values("user_id")
+    """An upload is its uploader's: a colleague of one site must not read another site's file."""
     return get_object_or_404(
-        Upload.objects.select_related("campaign", "uploaded_by").filter(
-            Q(uploaded_by=user) | Q(uploaded_by_id__in=colleagues)
-        ),
-        pk=pk,
+        Upload.objects.select_related("campaign", "uploaded_by").filter(uploaded_by=user), pk=pk
     )
 
 
@@ -54,7 +50,7 @@ def _upload_for(user: User, pk: int) -> Upload:
 def spreadsheet_template(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign_for(request.user, pk)  # type: ignore[arg-type]
     demande = request.GET.get("demande", "")
-    assignment_id = int(demande) if demande.isdigit() else None
+    assignment_id = int(demande) if demande.isascii() and demande.isdigit() else None
     rows = template.template_assignments(
         user=request.user,  # type: ignore[arg-type]
         campaign=campaign,
@@ -149,10 +145,13 @@ def upload_annotated(request: HttpRequest, pk: int) -> HttpResponse:
     upload = _upload_for(request.user, pk)  # type: ignore[arg-type]
     if (upload.report or {}).get("file_errors"):
         raise Http404("Ce fichier a été refusé avant lecture : il n'a pas de copie annotée.")
-    content = importer.annotated_copy(upload)
+    try:
+        content = importer.annotated_copy(upload)
+    except importer.AnnotationUnavailable as error:
+        raise Http404(str(error)) from error
     stem = upload.original_name.rsplit(".", 1)[0]
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{stem}-annote.xlsx"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}-annote.xlsx")
     return response
 
 
@@ -163,5 +162,5 @@ def upload_original(request: HttpRequest, pk: int) -> HttpResponse:
     with upload.file.open("rb") as handle:  # at most UPLOAD_MAX_BYTES
         content = handle.read()
     response = HttpResponse(content, content_type="application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{upload.original_name}"'
+    response["Content-Disposition"] = content_disposition_header(True, upload.original_name)
     return response

@@ -97,7 +97,7 @@ def claims_for_curator(user: AnyUser) -> QuerySet[ProfessionalClaim]:
     """Claims ``user`` may decide: those of professionals active in their curator scope."""
     scope = scope_for(user, roles=[Role.CURATOR])
     if scope.nationwide:
-        return ProfessionalClaim.objects.all()
+        return ProfessionalClaim.objects.exclude(user_id=user.pk or 0)
     if scope.is_empty:
         return ProfessionalClaim.objects.none()
     national_ids = Professional.objects.filter(
@@ -109,13 +109,18 @@ def claims_for_curator(user: AnyUser) -> QuerySet[ProfessionalClaim]:
             )
         ).values("professional_id")
     ).values("national_id")
-    return ProfessionalClaim.objects.filter(Q(national_id__in=national_ids))
+    # Nobody decides their own claim.
+    return ProfessionalClaim.objects.filter(Q(national_id__in=national_ids)).exclude(
+        user_id=user.pk or 0
+    )
 
 
 def claim_decide(
     *, claim: ProfessionalClaim, decided_by: User, verify: bool, comment: str = ""
 ) -> ProfessionalClaim:
     """Verify (the user becomes a respondent for their own unit) or reject a pending claim."""
+    if claim.user_id == decided_by.pk:
+        raise ClaimError("Un gestionnaire ne décide pas de sa propre demande de rattachement.")
     comment = comment.strip()
     if not verify and not comment:
         raise ClaimError(

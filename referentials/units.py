@@ -82,6 +82,24 @@ def units_for_professionals(professional_ids: Iterable[int]) -> list[int]:
     return _sync(ReportingUnit.Kind.PROFESSIONAL, "professional_id", wanted, order)
 
 
+_CHUNK = 10_000
+
+
+def refresh_units() -> None:
+    """Bring every reporting unit's copied scoping fields in line with the directory.
+
+    Called by the FINESS and RPPS imports in their transaction: an establishment that moved to
+    another legal entity or territory leaves the old one's scope at once.
+    """
+    for kind, key, sync in (
+        (ReportingUnit.Kind.ESTABLISHMENT, "establishment_id", units_for_establishments),
+        (ReportingUnit.Kind.PROFESSIONAL, "professional_id", units_for_professionals),
+    ):
+        ids = list(ReportingUnit.objects.filter(kind=kind).values_list(key, flat=True))
+        for start in range(0, len(ids), _CHUNK):
+            sync(ids[start : start + _CHUNK])
+
+
 def unit_for_establishment(establishment: Establishment) -> ReportingUnit:
     return ReportingUnit.objects.get(pk=units_for_establishments([establishment.pk])[0])
 

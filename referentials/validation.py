@@ -140,7 +140,23 @@ def _is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
+# What the value store keeps exactly on every database (a numeric(24, 6) column).
+LARGEST_NUMBER = Decimal(10) ** 18
+MOST_DECIMALS = 6
+
+
 def _parse_number(raw: Any) -> Decimal:
+    number = _read_number(raw)
+    if not number.is_finite():
+        raise ParseError("un nombre fini est attendu")
+    if abs(number) >= LARGEST_NUMBER:
+        raise ParseError(f"« {raw} » : nombre trop grand (moins de 10^18 attendu)")
+    if -number.normalize().as_tuple().exponent > MOST_DECIMALS:  # type: ignore[operator]
+        raise ParseError(f"« {raw} » : au plus {MOST_DECIMALS} chiffres après la virgule")
+    return number
+
+
+def _read_number(raw: Any) -> Decimal:
     if isinstance(raw, bool):
         raise ParseError("un nombre est attendu, pas oui/non")
     if isinstance(raw, int | Decimal):

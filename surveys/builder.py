@@ -744,10 +744,18 @@ def _decimal(raw: Any, where: str, name: str, errors: list[str]) -> Decimal | No
     if raw is None or raw == "":
         return None
     try:
-        return Decimal(str(raw).replace(",", "."))
+        number = Decimal(str(raw).replace(",", "."))
     except InvalidOperation:
         errors.append(f"{where} : {name} « {raw} » n'est pas un nombre.")
         return None
+    # What the question's bound columns hold exactly: 16 digits, 4 decimals.
+    if not number.is_finite() or abs(number) >= Decimal(10) ** 16 or number != round(number, 4):
+        errors.append(
+            f"{where} : {name} « {raw} » hors des bornes possibles (nombre fini, moins de 10^16, "
+            "au plus 4 décimales)."
+        )
+        return None
+    return number
 
 
 def _question_input(

@@ -117,8 +117,8 @@ class QuestionForm(DsfrForm, forms.Form):
         help_text="Un choix par ligne : « code ; Libellé » ou seulement « Libellé ».",
     )
     unit = forms.CharField(label="Unité", max_length=40, required=False)
-    minimum = forms.DecimalField(label="Minimum", required=False)
-    maximum = forms.DecimalField(label="Maximum", required=False)
+    minimum = forms.DecimalField(label="Minimum", required=False, max_digits=20, decimal_places=4)
+    maximum = forms.DecimalField(label="Maximum", required=False, max_digits=20, decimal_places=4)
     decimals = forms.IntegerField(label="Décimales", required=False, min_value=0, max_value=6)
     required = forms.BooleanField(label="Réponse obligatoire", required=False)
     help_text = forms.CharField(

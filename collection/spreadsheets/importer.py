@@ -51,6 +51,10 @@ STATUS_LABELS = {
 PERIOD_HEADERS = {"periode", "période", "period"}
 
 
+class AnnotationUnavailable(Exception):
+    """The uploaded file cannot be copied with its errors marked; the message says why."""
+
+
 class ApplyRefused(Exception):
     """Applying stopped: nothing was written. The French message says which row and why."""
 
@@ -704,6 +708,13 @@ def upload_apply(*, upload: Upload, user: User) -> dict[str, int]:
     applied = 0
     try:
         with transaction.atomic():
+            # Two clicks on « Appliquer » apply once: the second finds the upload applied.
+            locked = Upload.objects.select_for_update().get(pk=upload.pk)
+            if locked.status != Upload.Status.CHECKED:
+                raise ApplyRefused(
+                    f"Le dépôt « {upload.original_name} » est "
+                    f"{locked.get_status_display().lower()} : il ne peut pas être appliqué."
+                )
             for plan in analysis.rows:
                 if plan.status in (EMPTY, ERROR) or plan.assignment is None:
                     continue
@@ -756,7 +767,13 @@ def annotated_copy(upload: Upload) -> bytes:
         data = handle.read()
     kind = reader.kind_of(upload.original_name)
     if kind == "xlsx":
-        book = load_workbook(io.BytesIO(data))
+        try:
+            book = load_workbook(io.BytesIO(data))
+        except Exception as error:  # openpyxl raises many kinds on a file it cannot read
+            raise AnnotationUnavailable(
+                f"« {upload.original_name} » ne peut pas être annoté ({error}) : "
+                "corrigez-le d'après la liste des erreurs de l'aperçu."
+            ) from error
     else:
         parsed = reader.read(upload.original_name, data)
         book = Workbook()

@@ -52,6 +52,7 @@ from referentials.importers.rows import (
 )
 from referentials.models import Category, Establishment, ImportRun
 from referentials.search import establishment_search_text
+from referentials.units import refresh_units
 
 logger = logging.getLogger(__name__)
 
@@ -434,6 +435,7 @@ def _merge(run: ImportRun, collected: Collected) -> None:
             # correction's ``source_value`` is deliberately NOT updated to the new source value.
             run.disagreements = merge.disagreements()
             merge.drop_staging()
+            refresh_units()
         finally:
             merge.cursor.close()
         if run.dry_run:

@@ -42,6 +42,7 @@ from accounts.models import User
 from referentials import territories
 from referentials.models import ImportRun, Professional, ProfessionalActivity, Status
 from referentials.rpps import RppsExtract, RppsFormatError, RppsLine, read_rpps
+from referentials.units import refresh_units
 
 logger = logging.getLogger(__name__)
 
@@ -675,6 +676,7 @@ def _run_steps(
     try:
         with transaction.atomic():
             _merge(staging, persons, run, closing, counts, progress)
+            refresh_units()
             if dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:

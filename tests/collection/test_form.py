@@ -304,3 +304,14 @@ def test_a_changed_value_needs_a_new_justification(cast, survey):
     response = _post(client, assignment, {**answers, "lits_occupes": "70"})
     assert response.status_code == 200 and "un écart de plus de x2" in response.content.decode()
     assert Value.objects.get(code="lits_occupes", period_key=assignment.period.key).data == "60"
+
+
+def test_a_form_that_lost_its_revision_is_treated_as_stale(cast, survey):
+    assignment = _assignment(cast, survey)
+    client = client_for(cast.ehpad_respondent)
+    _post(client, assignment, {"lits_installes": "60"})
+    response = client.post(
+        _url(assignment), {"_action": "submit", "cluster": "non", "lits_installes": "65"}
+    )
+    assert response.status_code == 409  # both values shown, nothing overwritten
+    assert Value.objects.get(code="lits_installes").data == "60"

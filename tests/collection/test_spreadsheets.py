@@ -572,3 +572,22 @@ def test_an_upload_is_not_found_for_another_organisation(cast, setup):
     other = client_for(cast.hospital_respondent)
     assert other.get(reverse("collection:upload_preview", args=[received.pk])).status_code == 404
     assert client.get(reverse("collection:upload_preview", args=[received.pk])).status_code == 200
+
+
+def test_an_upload_is_its_uploaders_only_even_within_the_organisation(cast, setup):
+    """A colleague of one site must not read, or apply, what someone sent for another site."""
+    from tests.accounts.factories import MembershipFactory, UserFactory
+
+    campaign, _, client = setup
+    book = download(client, campaign)
+    received = upload(client, campaign, "capacites.xlsx", to_bytes(book))
+    colleague = UserFactory(email="cadre@ch-cayenne.fr")
+    MembershipFactory(
+        user=colleague,
+        organisation=cast.legal_entity_respondent.memberships.get().organisation,
+        role="respondent",
+    )
+    other = client_for(colleague)
+    for name in ("upload_preview", "upload_original", "upload_annotated"):
+        assert other.get(reverse(f"collection:{name}", args=[received.pk])).status_code == 404
+    assert other.post(reverse("collection:upload_apply", args=[received.pk])).status_code == 404

@@ -203,3 +203,12 @@ def test_a_curator_outside_the_scope_gets_not_found(cast):
     MembershipFactory(user=regional_curator, organisation=ars_idf, role=Role.CURATOR)
     decide = reverse("referentials:claim_decide", kwargs={"pk": claim.pk})
     assert client_for(regional_curator).get(decide).status_code == 404
+
+
+def test_a_curator_never_decides_their_own_claim(cast, nurse):
+    claim = claim_request(user=cast.curator, rpps=nurse.rpps)
+    assert claim not in claims_for_curator(cast.curator)
+    with pytest.raises(ClaimError, match="propre demande"):
+        claim_decide(claim=claim, decided_by=cast.curator, verify=True)
+    claim.refresh_from_db()
+    assert claim.status == "pending"

@@ -57,3 +57,19 @@ def test_each_role_sees_only_the_units_of_its_scope(cast):
     assert seen("ars_idf_agent") == {"Hôpital de la Pitié", "Claire DURAND — Médecin"}
     assert seen("outsider") == set()
     assert len(seen("national_requester")) == 4
+
+
+def test_refreshing_after_an_import_moves_units_with_their_establishments():
+    """The imports call refresh_units: an establishment moved to another territory or legal
+    entity moves its unit, and the old scope loses it at once."""
+    from referentials.units import refresh_units
+
+    establishment = EstablishmentFactory()
+    [unit_id] = units_for_establishments([establishment.pk])
+    other = EstablishmentFactory().legal_entity
+    establishment.legal_entity = other
+    establishment.territory_code = "93"
+    establishment.save()
+    refresh_units()
+    unit = ReportingUnit.objects.get(pk=unit_id)
+    assert (unit.territory_code, unit.legal_entity_finess) == ("93", other.finess)

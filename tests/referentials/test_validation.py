@@ -334,3 +334,17 @@ def test_a_multiple_choice_with_nothing_ticked_counts_as_unanswered():
     )
     verdict = validate(answers={"equipements": []}, definitions=[required])
     assert [i.message for i in verdict.errors] == ["Équipements : réponse obligatoire."]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1000000000000000000", "trop grand"),
+        ("0,1234567", "au plus 6 chiffres après la virgule"),
+        ("NaN", "n'est pas un nombre"),
+    ],
+)
+def test_numbers_the_store_cannot_keep_exactly_are_refused(raw, message):
+    spec = DefinitionSpec(code="x", label="X", type=ValueType.DECIMAL)
+    with pytest.raises(ParseError, match=message):
+        parse_value(spec, raw)

@@ -396,3 +396,21 @@ def test_survey_from_json_collects_every_error_with_its_path(cast, dgos, rea):
         for m in messages
     )
     assert not Survey.objects.exists() and not Question.objects.exists()
+
+
+@pytest.mark.parametrize("bound", ["NaN", "Infinity", "1e30", "0.00001"])
+def test_a_json_survey_with_an_impossible_bound_is_refused_where_it_is(dgos, cast, bound):
+    data = {
+        "title": "Lits",
+        "purpose": "Suivi des lits.",
+        "legal_basis": "public_interest",
+        "sections": [
+            {
+                "title": "Capacités",
+                "questions": [{"label": "Lits", "value_type": "integer", "minimum": bound}],
+            }
+        ],
+    }
+    with pytest.raises(builder.BuilderError) as refused:
+        builder.survey_from_json(data=data, owner=dgos, user=cast.national_requester)
+    assert any(m.startswith("sections[0].questions[0]") for m in refused.value.messages)
