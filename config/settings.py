@@ -189,6 +189,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_daily_digests",
         "schedule": 600.0,
     },
+    # Reminders to those who still owe an answer, escalations of the late ones to the ARS
+    # (surveys/notices.py); deduplicated per recipient, campaign and day.
+    "surveys-send-reminders": {
+        "task": "surveys.tasks.send_reminders",
+        "schedule": 900.0,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

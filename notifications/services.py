@@ -112,17 +112,81 @@ def notify(
     (recipient, kind, dedup_subject) on the same day is written once, whoever asks again.
     Returns the rows this call inserted (duplicates of earlier calls are left out).
     """
-    if channel not in Notification.Channel.values:
-        raise NotifyError(f"canal inconnu : {channel}")
+    return notify_many(
+        [
+            Message(
+                kind=kind,
+                recipients=list(recipients),
+                subject=subject,
+                template=template,
+                context=context,
+                dedup_subject=dedup_subject,
+                link=link,
+                about=about,
+                channel=channel,
+            )
+        ]
+    )
+
+
+@dataclass
+class Message:
+    """One ``notify`` call's worth: what ``notify_many`` takes many of."""
+
+    kind: str
+    recipients: list[Recipient]
+    subject: str
+    template: str
+    context: dict[str, Any]
+    dedup_subject: str
+    link: str = ""
+    about: dict[str, Any] | None = None
+    channel: str = Notification.Channel.EMAIL
+
+
+def notify_many(messages: Iterable[Message]) -> list[Notification]:
+    """``notify`` for many messages at once (a digest per establishment when a campaign opens
+    for ten thousand): one preference query, one insert, one read-back, one delivery
+    scheduling after commit, in tasks of ``NOTIFICATIONS_TASK_BATCH_SIZE``."""
+    messages = list(messages)
+    for message in messages:
+        if message.channel not in Notification.Channel.values:
+            raise NotifyError(f"canal inconnu : {message.channel}")
     now = timezone.now()
     day = timezone.localdate(now).isoformat()
     batch = uuid.uuid4()
-    recipients = list(recipients)
-    user_ids = [r.user.pk for r in recipients if r.user is not None]
+    user_ids = {r.user.pk for m in messages for r in m.recipients if r.user is not None}
     preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=user_ids)}
     problems: dict[str, str] = {}
     rows: dict[str, Notification] = {}
-    for recipient in recipients:
+    for message in messages:
+        _message_rows(message, rows, preferences, problems, now=now, day=day, batch=batch)
+    return _write_rows(rows, problems, batch, now=now)
+
+
+def _message_rows(
+    message: Message,
+    rows: dict[str, Notification],
+    preferences: dict[int, Preference],
+    problems: dict[str, str],
+    *,
+    now: Any,
+    day: str,
+    batch: uuid.UUID,
+) -> None:
+    kind, subject, template, context = (
+        message.kind,
+        message.subject,
+        message.template,
+        message.context,
+    )
+    link, about, channel, dedup_subject = (
+        message.link,
+        message.about,
+        message.channel,
+        message.dedup_subject,
+    )
+    for recipient in message.recipients:
         key = dedup_key(
             address_key=_address_key(recipient), kind=kind, dedup_subject=dedup_subject, day=day
         )
@@ -163,6 +227,11 @@ def notify(
             if email:
                 problems[email.lower()] = error
         rows[key] = row
+
+
+def _write_rows(
+    rows: dict[str, Notification], problems: dict[str, str], batch: uuid.UUID, *, now: datetime
+) -> list[Notification]:
     if not rows:
         return []
     for row in rows.values():

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from accounts.models import Role
 from accounts.scoping import scope_for
+from notifications.selectors import address_problems
 from referentials import curation
 from referentials.forms_curation import ContactForm, CorrectionForm, ProposalForm, ReviewForm
 from referentials.models import (
@@ -164,11 +165,23 @@ def establishment_contacts(request: HttpRequest, finess: str) -> HttpResponse:
             "title": f"Contacts — {establishment.name}",
             "establishment": establishment,
             "form": form,
-            "contacts": establishment.contacts.select_related("verified_by").order_by(
-                "-is_active", "role", "email"
+            "contacts": _with_address_problems(
+                establishment.contacts.select_related("verified_by").order_by(
+                    "-is_active", "role", "email"
+                )
             ),
         },
     )
+
+
+def _with_address_problems(contacts: Any) -> list[FunctionalContact]:
+    """Each contact with ``address_problem``: what the mail server said of its address (a
+    refusal, a malformed address), or None."""
+    rows = list(contacts)
+    problems = address_problems([c.email for c in rows])
+    for contact in rows:
+        contact.address_problem = problems.get(contact.email)  # type: ignore[attr-defined]
+    return rows
 
 
 @role_required(Role.CURATOR)

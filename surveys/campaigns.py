@@ -32,6 +32,7 @@ from accounts.models import Membership, Organisation, Role, User
 from accounts.scoping import scope_for
 from accounts.services import audit_record
 from referentials.models import ReportingUnit
+from surveys import notices
 from surveys.models import (
     Assignment,
     AudienceMember,
@@ -560,6 +561,7 @@ def _open_periods(campaign: Campaign, *, today: dt.date, user: User | None) -> i
     last_end = max(campaign.periods.values_list("end", flat=True), default=None)
     periods = planned_periods(campaign, after=last_end, until=today)
     total = 0
+    opened_period_ids: list[int] = []
     for period in periods:
         due_at = due_at_for(campaign, period)
         row, _ = CampaignPeriod.objects.get_or_create(
@@ -576,6 +578,8 @@ def _open_periods(campaign: Campaign, *, today: dt.date, user: User | None) -> i
         )
         written = _insert_assignments(campaign, row)
         total += written
+        if written:
+            opened_period_ids.append(row.pk)
         _event(
             campaign,
             kind=CampaignEvent.Kind.PERIOD,
@@ -583,6 +587,9 @@ def _open_periods(campaign: Campaign, *, today: dt.date, user: User | None) -> i
             comment=f"Période ouverte : {period.label}",
             details={"period": period.key, "assignments": written},
         )
+    if opened_period_ids:
+        # In the same transaction: the digests' outbox rows commit or roll back with them.
+        notices.digest_for_opened_periods(campaign=campaign, period_ids=opened_period_ids)
     return total
 
 
@@ -809,14 +816,19 @@ def campaigns_tick(*, now: dt.datetime | None = None) -> dict[str, int]:
     ).order_by("scheduled_for", "pk"):
         try:
             campaign_open(campaign=campaign, user=None, now=now)
-        except CampaignError:
-            # One campaign that cannot open (its audience emptied) must not stop the others.
+        except Exception:
+            # One campaign that cannot open (its audience emptied, a bug) must not stop the
+            # others: it is logged, counted, and tried again at the next run.
             logger.exception("Ouverture programmée impossible de la campagne %s", campaign.pk)
             counts["failed"] += 1
             continue
         counts["opened"] += 1
     for campaign in Campaign.objects.filter(status=Campaign.Status.OPEN).order_by("pk"):
-        counts["assignments"] += periods_open_due(campaign=campaign, now=now)
+        try:
+            counts["assignments"] += periods_open_due(campaign=campaign, now=now)
+        except Exception:
+            logger.exception("Ouverture des périodes impossible pour la campagne %s", campaign.pk)
+            counts["failed"] += 1
     counts["late"] = Assignment.objects.filter(
         Q(status=Assignment.Status.TODO) | Q(status=Assignment.Status.IN_PROGRESS),
         campaign__status=Campaign.Status.OPEN,
@@ -824,6 +836,11 @@ def campaigns_tick(*, now: dt.datetime | None = None) -> dict[str, int]:
     ).update(status=Assignment.Status.LATE, updated_at=now)
     for campaign in Campaign.objects.filter(status=Campaign.Status.OPEN).order_by("pk"):
         if is_finished(campaign, now=now):
-            campaign_close(campaign=campaign, user=None)
+            try:
+                campaign_close(campaign=campaign, user=None)
+            except Exception:
+                logger.exception("Clôture impossible de la campagne %s", campaign.pk)
+                counts["failed"] += 1
+                continue
             counts["closed"] += 1
     return counts

@@ -226,6 +226,17 @@ class Campaign(models.Model):
     )
     in_crisis = models.BooleanField("en mode crise", default=False)
     scheduled_for = models.DateTimeField("ouverture programmée le", null=True, blank=True)
+    # Reminder policy (collection.notices.send_reminders); 0 switches a reminder off.
+    remind_days_before = models.PositiveSmallIntegerField(
+        "relance avant l'échéance (jours)", default=2
+    )
+    remind_on_due_day = models.BooleanField("relance le matin de l'échéance", default=True)
+    remind_days_after = models.PositiveSmallIntegerField(
+        "relance après l'échéance (jours)", default=1
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        "signalement du retard (jours)", default=3
+    )
     created_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

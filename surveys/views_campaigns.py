@@ -20,6 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import role_required
 from accounts.models import Membership, Role
+from notifications.selectors import delivery_log
+from referentials.models import ReportingUnit
+from referentials.recipients import establishments_without_recipients
 from surveys import campaigns
 from surveys.campaigns import CampaignError
 from surveys.forms_campaigns import (
@@ -124,7 +127,10 @@ def _form_surveys(request: HttpRequest) -> Any:
 def campaign_create(request: HttpRequest) -> HttpResponse:
     surveys, owners = _form_surveys(request)
     initial: dict[str, Any] = {"start_date": timezone.localdate()}
-    chosen = surveys.filter(pk=request.GET.get("enquete") or 0).first()
+    wanted = request.GET.get("enquete", "")
+    chosen = (
+        surveys.filter(pk=int(wanted)).first() if wanted.isascii() and wanted.isdigit() else None
+    )
     if chosen is not None:
         initial.update(survey=chosen.pk, title=str(chosen))
     form = CampaignForm(request.POST or None, surveys=surveys, owners=owners, initial=initial)
@@ -178,6 +184,9 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+DELIVERY_LOG_ROWS = 200
+
+
 @require_GET
 @role_required(Role.REQUESTER, Role.VIEWER)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -209,6 +218,13 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": _events(campaign),
             "pending_count": pending.count(),
             "planned_count": len(campaigns.planned_periods(campaign)),
+            # The requesters' « Journal des envois » (viewers see the page without it).
+            "delivery_log": delivery_log(
+                about_key="campaign", about_id=campaign.pk, limit=DELIVERY_LOG_ROWS
+            )
+            if can_act
+            else [],
+            "delivery_log_rows": DELIVERY_LOG_ROWS,
         },
     )
 
@@ -258,7 +274,20 @@ def _send_summary(campaign: Campaign) -> dict[str, Any]:
         else 0
     )
     now_periods = campaigns.planned_periods(campaign, until=timezone.localdate())
+    silent_count, silent = (
+        establishments_without_recipients(
+            audience.audience_queryset(
+                filters=campaign.audience_filters,
+                unit_kind=campaign.unit_kind,
+                owner=campaign.owner,
+            )
+        )
+        if size and campaign.unit_kind == ReportingUnit.Kind.ESTABLISHMENT
+        else (0, [])
+    )
     return {
+        "silent_count": silent_count,
+        "silent_establishments": silent,
         "audience_now": size,
         "periods_now": now_periods,
         "assignments_now": size * len(now_periods),
@@ -298,7 +327,8 @@ def _campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 case _:
                     switched = campaigns.campaign_crisis_switch(
                         campaign=campaign,
-                        on=not campaign.in_crisis,
+                        # The state the page asked for: a repeated POST is refused, not undone.
+                        on=request.POST.get("on", "1" if not campaign.in_crisis else "0") == "1",
                         user=user,  # type: ignore[arg-type]
                         comment=form.cleaned_data["comment"],
                     )

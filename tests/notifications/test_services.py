@@ -168,3 +168,27 @@ def test_notify_takes_no_model_instance_in_its_context(db, cast):
             context={"user": cast.curator},
             dedup_subject="x",
         )
+
+
+def test_notify_many_writes_every_message_in_one_go_each_with_its_own_context(
+    db, django_assert_max_num_queries
+):
+    from notifications.services import Message, Recipient, notify_many
+
+    messages = [
+        Message(
+            kind="digest",
+            recipients=[Recipient(email=f"site{n}@exemple.fr"), Recipient(email="dim@exemple.fr")],
+            subject="Nouvelle demande",
+            template="notifications/emails/message",
+            context={"intro": f"Site {n}", "lines": []},
+            dedup_subject="digest-1-2026-11-29",
+        )
+        for n in range(50)
+    ]
+    with django_assert_max_num_queries(6):  # however many messages
+        created = notify_many(messages)
+    # The address shared by every message is told once; each site's with its own context.
+    assert len(created) == 51
+    assert Notification.objects.get(email="site7@exemple.fr").context["intro"] == "Site 7"
+    assert Notification.objects.filter(email="dim@exemple.fr").count() == 1

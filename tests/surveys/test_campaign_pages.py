@@ -236,3 +236,35 @@ def test_requester_decides_an_exemption_request(cast, draft):
         "Fermeture estivale" not in client.get(reverse("surveys:exemption_list")).content.decode()
     )
     assert CampaignEvent.objects.filter(kind="exemption", campaign=draft).count() == 2
+
+
+def test_a_repeated_crisis_switch_is_refused_not_undone(cast, survey, dgos):
+    monthly = campaigns.campaign_create(
+        survey=survey,
+        owner=dgos,
+        title="Capacités mensuelles",
+        unit_kind="establishment",
+        frequency="monthly",
+        period_kind="month",
+        start_date=TODAY,
+        end_date=TODAY + dt.timedelta(days=120),
+        due_offset_days=5,
+        due_time=dt.time(18, 0),
+        crisis_frequency="daily",
+        user=cast.national_requester,
+    )
+    client = client_for(cast.national_requester)
+    url = reverse("surveys:campaign_crisis", kwargs={"pk": monthly.pk})
+    # Two tabs showed « passer en crise »; both are submitted.
+    for _ in range(2):
+        client.post(url, {"on": "1", "comment": "Épidémie de grippe"})
+    monthly.refresh_from_db()
+    assert monthly.in_crisis
+    assert monthly.events.filter(kind="crisis").count() == 1
+
+
+def test_a_malformed_survey_parameter_is_ignored(cast):
+    client = client_for(cast.national_requester)
+    for value in ("abc", "²", "-1"):
+        response = client.get(reverse("surveys:campaign_create"), {"enquete": value})
+        assert response.status_code == 200
