@@ -5,7 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_login_by_role import SCREENSHOTS, log_in
-from tests.collection.test_notices import contact, new_campaign
+from tests.surveys.test_notices import contact, new_campaign
 
 pytestmark = pytest.mark.browser
 
