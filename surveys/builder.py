@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -740,6 +740,18 @@ def question_move(
 # --- A whole survey from a JSON document --------------------------------------------------------
 
 
+def _check_length(
+    value: str, model: type[models.Model], name: str, where: str, errors: list[str]
+) -> list[str]:
+    """The column's length, checked before writing: PostgreSQL would refuse it with a 500."""
+    limit = getattr(model._meta.get_field(name), "max_length", None)
+    if limit is not None and len(value) > limit:
+        message = f"{where} : « {name} » trop long ({len(value)} caractères, {limit} au plus)."
+        errors.append(message)
+        return [message]
+    return []
+
+
 def _decimal(raw: Any, where: str, name: str, errors: list[str]) -> Decimal | None:
     if raw is None or raw == "":
         return None
@@ -821,6 +833,8 @@ def survey_from_json(*, data: dict[str, Any], owner: Organisation, user: User) -
     )
     if owner.pk not in organisation_ids(user, [Role.REQUESTER]):
         errors.insert(0, f"Vous n'êtes pas demandeur de « {owner} ».")
+    for name in ("title", "legal_reference"):
+        _check_length(str(data.get(name) or ""), SurveyVersion, name, "questionnaire", errors)
     sections = data.get("sections")
     if not isinstance(sections, list) or not sections:
         errors.append("sections : au moins une section est attendue (une liste).")
@@ -846,6 +860,7 @@ def survey_from_json(*, data: dict[str, Any], owner: Organisation, user: User) -
         title = str(raw_section.get("title") or "").strip()
         if not title:
             errors.append(f"{where} : le titre de la section est obligatoire.")
+        _check_length(title, Section, "title", where, errors)
         raw_questions = raw_section.get("questions") or []
         if not isinstance(raw_questions, list):
             errors.append(f"{where}.questions : une liste est attendue.")
@@ -860,6 +875,11 @@ def survey_from_json(*, data: dict[str, Any], owner: Organisation, user: User) -
                 question, taken_codes=taken, definition_codes=definition_codes
             )
             errors.extend(f"{q_where} : {p}" for p in problems)
+            for name in ("code", "label", "unit"):
+                if not problems:
+                    problems = _check_length(
+                        str(fields.get(name) or ""), Question, name, q_where, errors
+                    )
             if not problems:
                 taken.add(fields["code"])
                 questions.append((q_where, fields))

@@ -414,3 +414,27 @@ def test_a_json_survey_with_an_impossible_bound_is_refused_where_it_is(dgos, cas
     with pytest.raises(builder.BuilderError) as refused:
         builder.survey_from_json(data=data, owner=dgos, user=cast.national_requester)
     assert any(m.startswith("sections[0].questions[0]") for m in refused.value.messages)
+
+
+def test_a_json_survey_with_too_long_texts_is_refused_before_anything_is_written(dgos, cast):
+    data = {
+        "title": "Lits",
+        "purpose": "Suivi des lits.",
+        "legal_basis": "public_interest",
+        "sections": [
+            {
+                "title": "S" * 201,
+                "questions": [{"label": "Lits", "value_type": "integer", "unit": "u" * 41}],
+            }
+        ],
+    }
+    with pytest.raises(builder.BuilderError) as refused:
+        builder.survey_from_json(data=data, owner=dgos, user=cast.national_requester)
+    assert "sections[0] : « title » trop long (201 caractères, 200 au plus)." in (
+        refused.value.messages
+    )
+    assert any(
+        m.startswith("sections[0].questions[0] : « unit » trop long")
+        for m in refused.value.messages
+    )
+    assert not Survey.objects.exists()
