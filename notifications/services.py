@@ -174,21 +174,13 @@ def _message_rows(
     day: str,
     batch: uuid.UUID,
 ) -> None:
-    kind, subject, template, context = (
-        message.kind,
-        message.subject,
-        message.template,
-        message.context,
-    )
-    link, about, channel, dedup_subject = (
-        message.link,
-        message.about,
-        message.channel,
-        message.dedup_subject,
-    )
+    kind = message.kind
     for recipient in message.recipients:
         key = dedup_key(
-            address_key=_address_key(recipient), kind=kind, dedup_subject=dedup_subject, day=day
+            address_key=_address_key(recipient),
+            kind=kind,
+            dedup_subject=message.dedup_subject,
+            day=day,
         )
         if key in rows and (rows[key].recipient_id or recipient.user is None):
             continue  # the same address twice in one call (a user wins over a bare address)
@@ -198,12 +190,12 @@ def _message_rows(
             email=email,
             name=recipient.name or (str(recipient.user) if recipient.user else ""),
             kind=kind,
-            subject=subject[:255],
-            template=template,
-            context=context,
-            link=link,
-            about=about or {},
-            channel=channel,
+            subject=message.subject[:255],
+            template=message.template,
+            context=message.context,
+            link=message.link,
+            about=message.about or {},
+            channel=message.channel,
             next_attempt_at=now,
             batch=batch,
             dedup_key=key,
