@@ -209,3 +209,123 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ValueQuery(models.Model):
+    """A requester's « please confirm or correct » on a value; the thread stays with the value.
+
+    The establishment answers by confirming (with a comment) or by correcting (a new revision
+    of the value). Writes go through ``collection.queries``.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "En attente de réponse"
+        CONFIRMED = "confirmed", "Confirmée"
+        CORRECTED = "corrected", "Corrigée"
+        CLOSED = "closed", "Close"
+
+    value = models.ForeignKey(Value, on_delete=models.CASCADE, related_name="queries")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField("statut", max_length=10, choices=Status.choices, default=Status.OPEN)
+    asked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField("posée le")
+    closed_at = models.DateTimeField("close le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "question sur une valeur"
+        verbose_name_plural = "questions sur des valeurs"
+        ordering = ["-asked_at"]
+        constraints = [
+            # One open query per value at a time: a second one adds to the thread instead.
+            models.UniqueConstraint(
+                fields=["value"], condition=Q(status="open"), name="value_query_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk} sur la valeur {self.value_id}"
+
+
+class ValueQueryMessage(models.Model):
+    class Kind(models.TextChoices):
+        QUESTION = "question", "Question"
+        CONFIRMATION = "confirmation", "Confirmation"
+        CORRECTION = "correction", "Correction"
+        COMMENT = "comment", "Commentaire"
+        VALIDATION = "validation", "Validation"
+
+    query = models.ForeignKey(ValueQuery, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.TextField("message", blank=True)
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The revision a correction made.
+    revision = models.ForeignKey(
+        ValueRevision, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "message sur une valeur"
+        verbose_name_plural = "messages sur des valeurs"
+        ordering = ["query", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.query_id} {self.kind}"
+
+
+def export_path(instance: "Export", filename: str) -> str:
+    return f"exports/{instance.created_at:%Y/%m}/{instance.pk}-{filename}"
+
+
+class Export(models.Model):
+    """A file built for a user (values, late list, open data), kept for a set time.
+
+    Written by ``collection.exports``: small exports stream at once, large ones run as a Celery
+    task that fills ``file`` and notifies the user when it is ready.
+    """
+
+    class Kind(models.TextChoices):
+        VALUES_LONG = "values_long", "Valeurs (une ligne par valeur)"
+        VALUES_WIDE = "values_wide", "Valeurs (une ligne par établissement et période)"
+        LATE = "late", "Établissements en retard"
+        OPEN_DATA = "open_data", "Données ouvertes (agrégats)"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "En attente"
+        RUNNING = "running", "En cours"
+        READY = "ready", "Prêt"
+        FAILED = "failed", "Échec"
+        EXPIRED = "expired", "Expiré"
+
+    kind = models.CharField("contenu", max_length=12, choices=Kind.choices)
+    format = models.CharField("format", max_length=4, choices=Format.choices)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The filters as chosen (periods, territories, definitions), replayed by the task.
+    params = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField("statut", max_length=8, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField("fichier", upload_to=export_path, max_length=300, blank=True)
+    row_count = models.PositiveIntegerField("lignes", default=0)
+    error = models.TextField("erreur", blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField("disponible jusqu'au", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "export"
+        verbose_name_plural = "exports"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["requested_by", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.kind}, {self.format})"

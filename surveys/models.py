@@ -173,6 +173,13 @@ class Frequency(models.TextChoices):
     YEARLY = "yearly", "Chaque année"
 
 
+class OverlapChoice(models.TextChoices):
+    NONE = "none", "Aucun chevauchement"
+    REUSE = "reuse", "Réutiliser les valeurs déjà demandées"
+    COORDINATE = "coordinate", "Demander à l'autre campagne d'ajouter les questions"
+    SEND_ANYWAY = "send_anyway", "Envoyer malgré tout (justifié)"
+
+
 class Campaign(models.Model):
     """A survey sent to an audience, for one period or for recurring periods."""
 
@@ -244,6 +251,21 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     opened_at = models.DateTimeField("ouverte le", null=True, blank=True)
     closed_at = models.DateTimeField("clôturée le", null=True, blank=True)
+    # What the requester chose after the overlap analysis (collection.overlaps), before sending.
+    overlap_choice = models.CharField(
+        "suite donnée aux chevauchements",
+        max_length=12,
+        choices=OverlapChoice.choices,
+        blank=True,
+    )
+    overlap_justification = models.TextField("justification de l'envoi malgré tout", blank=True)
+    overlap_analysed_at = models.DateTimeField("chevauchements analysés le", null=True, blank=True)
+    overlap_decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The analysis as it stood when the choice was made: counts and the overlapping campaigns
+    # (see collection.overlaps.Analysis.as_summary); the register shows it.
+    overlap_summary = models.JSONField("résumé des chevauchements", default=dict, blank=True)
 
     class Meta:
         verbose_name = "campagne"
@@ -376,3 +398,79 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} — {self.unit} — {self.period.key}"
+
+
+class CampaignReuse(models.Model):
+    """A definition a campaign does not ask: its cells are served from the value store.
+
+    ``source`` is the campaign whose answers serve it (the daily campaign serving a weekly
+    one); without a source, values already in the store serve it. Written when the requester
+    chooses reuse (collection.overlaps), read by collection.reuse.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reuses")
+    definition = models.ForeignKey(Definition, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="served_to"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "réutilisation"
+        verbose_name_plural = "réutilisations"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "definition", "source"], name="campaign_reuse_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "definition"],
+                condition=Q(source__isnull=True),
+                name="campaign_reuse_store_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} réutilise {self.definition_id} de {self.source_id}"
+
+
+class CoordinationRequest(models.Model):
+    """A requester asks another campaign's owner to add definitions to their campaign."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente"
+        ACCEPTED = "accepted", "Acceptée"
+        DECLINED = "declined", "Refusée"
+        WITHDRAWN = "withdrawn", "Retirée"
+
+    requesting_campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="coordination_requests_sent"
+    )
+    target_campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="coordination_requests_received"
+    )
+    definitions = models.ManyToManyField(Definition, related_name="+")
+    message = models.TextField("message", blank=True)
+    status = models.CharField(
+        "statut", max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField("décidée le", null=True, blank=True)
+    response = models.TextField("réponse", blank=True)
+    # The target's version that added the definitions (its next periods ask them).
+    applied_version = models.ForeignKey(
+        SurveyVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "demande de coordination"
+        verbose_name_plural = "demandes de coordination"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.requesting_campaign_id} → {self.target_campaign_id} ({self.status})"
