@@ -195,6 +195,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.send_reminders",
         "schedule": 900.0,
     },
+    # Deletes the files of exports past their retention (collection/exports).
+    "collection-purge-exports": {
+        "task": "collection.tasks.purge_exports",
+        "schedule": 3600.0,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -358,6 +363,13 @@ UPLOAD_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("UPLOAD_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Exports (collection/exports): up to EXPORT_SYNC_MAX_ROWS values stream at once, larger ones
+# run as a Celery task; files are kept EXPORT_RETENTION_DAYS days.
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 50_000)
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7)
+# Open data: aggregates over fewer establishments than this are hidden (statistical secrecy).
+OPEN_DATA_MIN_COUNT = env_int("OPEN_DATA_MIN_COUNT", 11)
 
 # --- Directory imports ----------------------------------------------------------------------
 # A file that would close more than this share of the open establishments is refused unless
