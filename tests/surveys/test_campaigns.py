@@ -520,16 +520,38 @@ def test_legal_entity_respondent_may_request_for_its_site(cast, assignment):
 def test_demo_data_gives_the_demo_respondents_an_open_daily_assignment(db, settings):
     from django.core.management import call_command
 
+    from collection.management.commands.load_demo import (
+        DEMO_CAMPAIGN,
+        DEMO_HISTORY_DAYS,
+        DEMO_OVERLAPPING,
+    )
+    from collection.models import Value
+
     settings.DEBUG = True
     call_command("load_demo", stdout=io.StringIO())
+    values = Value.objects.count()
     output = io.StringIO()
     call_command("load_demo", stdout=output)  # twice: nothing is created twice
     assert "(démonstration) » : ouverte" in output.getvalue()
-    campaign = Campaign.objects.get(title__contains="démonstration")
+    assert Value.objects.count() == values
+    campaign = Campaign.objects.get(title=DEMO_CAMPAIGN)
     assert campaign.status == Campaign.Status.OPEN
     assert campaign.frequency == "daily"
     assert not campaign.version.questions.filter(definition__isnull=True).exists()
     for finess in ("970302287", "010000024"):
-        [assignment] = Assignment.objects.filter(campaign=campaign, unit__finess=finess)
-        assert assignment.period.key == TODAY.isoformat()
+        assignment = Assignment.objects.get(
+            campaign=campaign, unit__finess=finess, period__key=TODAY.isoformat()
+        )
         assert assignment.status == Assignment.Status.TODO
+    # Past days hold answers written through the one write path, and some are late.
+    past = Assignment.objects.filter(campaign=campaign).exclude(period__key=TODAY.isoformat())
+    assert past.values("period").distinct().count() == DEMO_HISTORY_DAYS
+    assert past.filter(status=Assignment.Status.SUBMITTED).count() > past.count() // 2
+    assert past.exclude(status=Assignment.Status.SUBMITTED).exists()
+    assert values > 0 and not Value.objects.filter(channel="").exists()
+    # The ARS draft overlaps the daily campaign on two definitions.
+    draft = Campaign.objects.get(title=DEMO_OVERLAPPING)
+    assert draft.status == Campaign.Status.DRAFT
+    asked = set(draft.version.questions.values_list("definition__code", flat=True))
+    daily = set(campaign.version.questions.values_list("definition__code", flat=True))
+    assert len(asked & daily) == 2 and len(asked - daily) == 1

@@ -5,6 +5,7 @@ the FINESS importer, as production would load it.
 """
 
 import datetime as dt
+import random
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, Role, User
 from accounts.services import membership_add
+from collection.values import Channel, submit
 from referentials.dictionary import dictionary_load_seed
 from referentials.importers.territories import import_territories
 from referentials.models import Establishment, ImportRun, LegalEntity
@@ -26,7 +28,7 @@ from referentials.services import (
 from surveys.audience import audience_save
 from surveys.builder import survey_from_json
 from surveys.campaigns import campaign_create, campaign_open
-from surveys.models import Campaign
+from surveys.models import Assignment, Campaign
 
 DATA = Path(__file__).resolve().parents[3] / "referentials" / "data"
 EXCERPTS = [
@@ -148,9 +150,14 @@ DEMO_AUDIENCE = {
 }
 
 
+# How many days of answers the demo holds: enough for the follow-up, the results, the outliers
+# and « Mes données » to show something.
+DEMO_HISTORY_DAYS = 14
+
+
 def demo_campaign(requester: User) -> Campaign:
-    """A daily campaign, open, to the demo Ehpad and hospitals: the demo respondents find
-    today's assignment in their inbox. Created once."""
+    """A daily campaign, open since ``DEMO_HISTORY_DAYS`` days, to the demo Ehpad and
+    hospitals: the demo respondents find today's assignment in their inbox. Created once."""
     existing = Campaign.objects.filter(title=DEMO_CAMPAIGN).first()
     if existing is not None:
         return existing
@@ -172,7 +179,100 @@ def demo_campaign(requester: User) -> Campaign:
         user=requester,
     )
     audience_save(campaign=campaign, filters=DEMO_AUDIENCE, user=requester)
+    # The demo plays a campaign sent DEMO_HISTORY_DAYS days ago. The service refuses a start in
+    # the past, as it should for a real requester, so the start is moved back here, as time
+    # would have moved it; opening then creates every period up to today.
+    Campaign.objects.filter(pk=campaign.pk).update(
+        start_date=today - dt.timedelta(days=DEMO_HISTORY_DAYS)
+    )
+    campaign.refresh_from_db()
     return campaign_open(campaign=campaign, user=requester)
+
+
+def demo_answers(campaign: Campaign) -> int:
+    """Plausible answers for the past days, submitted through the one write path as the web
+    form would. About nine establishments in ten answer each day; an answer the engine flags
+    (an unusual jump from the day before, to be justified) stays unsent, as it would for a
+    respondent who gave up: those assignments are late, and the follow-up shows them."""
+    chance = random.Random(2020)  # noqa: S311 - demo figures, the same on every laptop
+    today = timezone.localdate()
+    submitted = 0
+    staff: dict[int, int] = {}
+    assignments = (
+        Assignment.objects.filter(campaign=campaign, period__start__lt=today)
+        .select_related("period", "unit", "version")
+        .order_by("period__start", "unit_id")
+    )
+    for assignment in assignments:
+        if chance.random() < 0.1:
+            continue
+        effectif = staff.setdefault(assignment.unit_id, chance.randint(40, 320))
+        absent = chance.randint(0, effectif // 8)
+        answers = {
+            "effectif_personnel": effectif,
+            "personnel_absent": absent,
+            "personnel_absent_covid": chance.randint(0, absent),
+            "stock_masques_ffp2": chance.randint(200, 5000),
+            "stock_masques_chirurgicaux": chance.randint(1000, 20000),
+            "niveau_tension": chance.choice(["1", "1", "2", "3"]),
+        }
+        answered_at = timezone.make_aware(
+            dt.datetime.combine(assignment.period.start, dt.time(hour=chance.randint(8, 20)))
+        )
+        outcome = submit(assignment, answers, channel=Channel.FORM, now=answered_at)
+        submitted += outcome.applied
+    return submitted
+
+
+DEMO_OVERLAPPING = (
+    "Tensions hebdomadaires des centres hospitaliers d'Auvergne-Rhône-Alpes (démonstration)"
+)
+# An ARS draft that asks two definitions the DGOS already asks every day, and one new: its
+# sending page shows the overlap and offers to reuse the daily answers.
+DEMO_OVERLAPPING_SURVEY = {
+    "title": "Tensions hebdomadaires des centres hospitaliers",
+    "purpose": "Suivre chaque semaine le personnel, les masques et les lits de réanimation "
+    "des centres hospitaliers de la région.",
+    "legal_basis": "public_interest",
+    "legal_reference": "CSP, art. L. 1431-2",
+    "sections": [
+        {
+            "title": "Semaine écoulée",
+            "questions": [
+                {"definition": "effectif_personnel", "required": True},
+                {"definition": "stock_masques_ffp2"},
+                {"definition": "lits_rea_installes", "required": True},
+            ],
+        }
+    ],
+}
+
+
+def demo_overlapping_draft(requester: User) -> Campaign:
+    existing = Campaign.objects.filter(title=DEMO_OVERLAPPING).first()
+    if existing is not None:
+        return existing
+    ars = Organisation.objects.get(kind="ars", region_code="84")
+    survey = survey_from_json(data=DEMO_OVERLAPPING_SURVEY, owner=ars, user=requester)
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    campaign = campaign_create(
+        survey=survey,
+        owner=ars,
+        title=DEMO_OVERLAPPING,
+        unit_kind="establishment",
+        frequency="weekly",
+        period_kind="week",
+        start_date=monday,
+        end_date=monday + dt.timedelta(weeks=8, days=6),
+        due_offset_days=1,
+        due_time=dt.time(12, 0),
+        crisis_frequency="",
+        user=requester,
+    )
+    audience_save(
+        campaign=campaign, filters={"categories": ["355"], "regions": ["84"]}, user=requester
+    )
+    return campaign
 
 
 class Command(BaseCommand):
@@ -222,6 +322,10 @@ class Command(BaseCommand):
                 User.objects.create_superuser(email="admin@demo.sante.fr", password=DEMO_PASSWORD)
             rows.append(("admin@demo.sante.fr", "administration technique (/admin/)"))
             campaign = demo_campaign(User.objects.get(email="demandeur.dgos@demo.sante.fr"))
+            answered = 0
+            if not campaign.assignments.filter(status=Assignment.Status.SUBMITTED).exists():
+                answered = demo_answers(campaign)
+            draft = demo_overlapping_draft(User.objects.get(email="agent.ars-ara@demo.sante.fr"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Annuaire : {count} établissements FINESS réels, importés par l'import FINESS "
@@ -230,7 +334,12 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Campagne « {campaign.title} » : {campaign.get_status_display().lower()}, "
-            f"{campaign.audience_size} établissements destinataires"
+            f"{campaign.audience_size} établissements destinataires, {answered} réponses "
+            f"passées enregistrées"
+        )
+        self.stdout.write(
+            f"Brouillon de l'ARS Auvergne-Rhône-Alpes « {draft.title} » : sa page d'envoi "
+            "montre le chevauchement avec la campagne quotidienne de la DGOS"
         )
         self.stdout.write(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD}) :")
         for email, what in rows:
