@@ -11,7 +11,8 @@ and recording a ``CampaignEvent`` plus an audit row:
   task ``surveys.tasks.open_due_periods`` calls it; running it twice creates nothing twice);
 - ``campaign_crisis_switch``: a nominal cadence (monthly) moves to the crisis one (daily) from
   the next period, and back;
-- ``assignment_exempt``, ``exemption_request``, ``exemption_decide``: exemptions.
+- ``assignment_exempt``, ``exemption_request``, ``exemption_decide``: exemptions (a request
+  tells the owner's requesters, a decision the respondent who asked: ``exemption_notices``).
 
 Periods and due times: a campaign "once" has one period of ``period_kind`` containing
 ``start_date``; a recurring one has the periods of its frequency from ``start_date`` to
@@ -32,7 +33,7 @@ from accounts.models import Membership, Organisation, Role, User
 from accounts.scoping import scope_for
 from accounts.services import audit_record
 from referentials.models import ReportingUnit
-from surveys import notices
+from surveys import exemption_notices, notices
 from surveys.models import (
     Assignment,
     AudienceMember,
@@ -119,14 +120,21 @@ class Segment:
     frequency: str
 
 
-def segments(campaign: Campaign) -> list[Segment]:
-    """The cadence of the campaign over time: nominal, then every crisis switch recorded."""
+def segments(
+    campaign: Campaign, *, crisis_events: list[CampaignEvent] | None = None
+) -> list[Segment]:
+    """The cadence of the campaign over time: nominal, then every crisis switch recorded.
+
+    ``crisis_events``: its crisis events, in order, when the caller read them for many
+    campaigns at once (collection.overlaps)."""
     result = [Segment(campaign.start_date, campaign.frequency)]
     if campaign.pk is None:
         return result
-    for event in campaign.events.filter(kind=CampaignEvent.Kind.CRISIS).order_by(
-        "created_at", "pk"
-    ):
+    if crisis_events is None:
+        crisis_events = list(
+            campaign.events.filter(kind=CampaignEvent.Kind.CRISIS).order_by("created_at", "pk")
+        )
+    for event in crisis_events:
         start = dt.date.fromisoformat(event.details["from"])
         result = [s for s in result if s.start < start]
         result.append(Segment(start, event.details["frequency"]))
@@ -144,10 +152,15 @@ def _kind_on(campaign: Campaign, day: dt.date, plan: list[Segment]) -> PeriodKin
 
 
 def planned_periods(
-    campaign: Campaign, *, after: dt.date | None = None, until: dt.date | None = None
+    campaign: Campaign,
+    *,
+    after: dt.date | None = None,
+    until: dt.date | None = None,
+    plan: list[Segment] | None = None,
 ) -> list[Period]:
     """The periods the campaign asks, in order: those starting after ``after`` (the last day
-    already covered) and no later than ``until`` (and ``end_date``)."""
+    already covered) and no later than ``until`` (and ``end_date``). ``plan``: its
+    ``segments``, when the caller has them."""
     if campaign.frequency == Frequency.ONCE:
         period = period_of(campaign.period_kind, campaign.start_date)
         if after is not None and period.start <= after:
@@ -160,7 +173,7 @@ def planned_periods(
         return []
     if until is not None:
         last = min(last, until)
-    plan = segments(campaign)
+    plan = segments(campaign) if plan is None else plan
     day = campaign.start_date if after is None else after + dt.timedelta(days=1)
     periods: list[Period] = []
     while True:
@@ -209,6 +222,7 @@ def check_schedule(
             raise CampaignError("La fréquence de crise doit différer de la fréquence nominale.")
     if campaign.correction_days < 0:
         raise CampaignError("Le délai de correction ne peut pas être négatif.")
+    check_reminder_policy(campaign)
     periods = planned_periods(campaign)
     if not periods:
         raise CampaignError("Aucune période entre la date de début et la date de fin.")
@@ -223,6 +237,38 @@ def check_schedule(
         raise CampaignError(
             "L'échéance tombe avant le début de la période : augmentez le délai après la fin "
             "de la période (jours) ou l'heure limite."
+        )
+
+
+# Reminder policy (``surveys.notices.send_reminders``): 0 switches a reminder off; beyond these
+# bounds a reminder no longer reads as one (a month before, a quarter late).
+REMIND_MAX_DAYS = 30
+ESCALATE_MAX_DAYS = 90
+POLICY_FIELDS = (
+    "remind_days_before",
+    "remind_on_due_day",
+    "remind_days_after",
+    "escalate_after_days",
+)
+
+
+def check_reminder_policy(campaign: Campaign) -> None:
+    """Refuse a reminder policy out of bounds, in French, saying which value to change."""
+    for field, label, limit in (
+        ("remind_days_before", "La relance avant l'échéance", REMIND_MAX_DAYS),
+        ("remind_days_after", "La relance après l'échéance", REMIND_MAX_DAYS),
+        ("escalate_after_days", "Le signalement du retard", ESCALATE_MAX_DAYS),
+    ):
+        value = getattr(campaign, field)
+        if value < 0 or value > limit:
+            raise CampaignError(
+                f"{label} se compte en jours, de 0 (aucune) à {limit} : vous avez saisi {value}."
+            )
+    if 0 < campaign.escalate_after_days < campaign.remind_days_after:
+        raise CampaignError(
+            f"Le retard serait signalé à l'agence régionale ({campaign.escalate_after_days} j) "
+            f"avant la relance après l'échéance ({campaign.remind_days_after} j) : allongez le "
+            "délai de signalement ou avancez la relance."
         )
 
 
@@ -247,6 +293,7 @@ _EDITABLE = (
     "due_time",
     "correction_days",
     "crisis_frequency",
+    *POLICY_FIELDS,
 )
 
 
@@ -276,6 +323,10 @@ def campaign_create(
     due_time: dt.time,
     correction_days: int = 30,
     crisis_frequency: str = "",
+    remind_days_before: int = 2,
+    remind_on_due_day: bool = True,
+    remind_days_after: int = 1,
+    escalate_after_days: int = 3,
     user: User,
 ) -> Campaign:
     """A draft campaign asking the survey's latest version, owned by ``owner``."""
@@ -301,6 +352,10 @@ def campaign_create(
             "due_time": due_time,
             "correction_days": correction_days,
             "crisis_frequency": crisis_frequency,
+            "remind_days_before": remind_days_before,
+            "remind_on_due_day": remind_on_due_day,
+            "remind_days_after": remind_days_after,
+            "escalate_after_days": escalate_after_days,
         },
     )
     check_schedule(campaign)
@@ -325,8 +380,13 @@ def campaign_update(
     due_time: dt.time,
     correction_days: int = 30,
     crisis_frequency: str = "",
+    remind_days_before: int | None = None,
+    remind_on_due_day: bool | None = None,
+    remind_days_after: int | None = None,
+    escalate_after_days: int | None = None,
 ) -> Campaign:
-    """Change a draft: its title, cadence and due times (its version becomes the latest)."""
+    """Change a draft: its title, cadence, due times and reminder policy (a policy value left
+    ``None`` is kept). Its version becomes the latest."""
     _require_requester(user, campaign)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -346,6 +406,16 @@ def campaign_update(
                 "due_time": due_time,
                 "correction_days": correction_days,
                 "crisis_frequency": crisis_frequency,
+                **{
+                    field: value
+                    for field, value in (
+                        ("remind_days_before", remind_days_before),
+                        ("remind_on_due_day", remind_on_due_day),
+                        ("remind_days_after", remind_days_after),
+                        ("escalate_after_days", escalate_after_days),
+                    )
+                    if value is not None
+                },
             },
         )
         if before["unit_kind"] != locked.unit_kind:
@@ -746,6 +816,7 @@ def exemption_request(*, assignment: Assignment, reason: str, user: User) -> Ass
         )
         _exemption_event(locked, user=user, comment=reason.strip(), details={"decision": "request"})
         audit_record(actor=user, action="assignment.exemption_request", target=locked)
+        exemption_notices.exemption_requested_notice(assignment=locked, asked_by=user)
     return locked
 
 
@@ -767,6 +838,7 @@ def exemption_decide(
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
         if locked.exemption_requested_at is None or locked.status not in Assignment.OPEN_STATUSES:
             raise CampaignError("Aucune demande de dispense en attente pour cette demande.")
+        asked_by = locked.exemption_requested_by  # cleared below on a refusal
         fields = ["updated_at", "exemption_requested_at", "exemption_requested_by"]
         if accept:
             locked.status = Assignment.Status.EXEMPTED
@@ -795,6 +867,9 @@ def exemption_decide(
             action="assignment.exemption_accept" if accept else "assignment.exemption_refuse",
             target=locked,
             details={"comment": comment},
+        )
+        exemption_notices.exemption_decided_notice(
+            assignment=locked, asked_by=asked_by, accepted=accept, comment=comment
         )
     return locked
 

@@ -43,6 +43,10 @@ def source_periods(
         return [target]
     if not is_finer(source_kind, target.kind):
         return None
+    if source_kind == PeriodKind.WEEK:
+        # Weeks straddle months: even a February of four whole weeks is not read from weeks,
+        # so that the rule does not depend on the calendar.
+        return None
     parts = target.sub_periods(source_kind)
     if not parts or sum(p.days for p in parts) != target.days:
         return None

@@ -76,7 +76,10 @@ def definitions_close_to(label: str, *, limit: int = 5) -> list[Definition]:
     still finds « Lits de réanimation ouverts ». A definition is kept when at least half of the
     label's significant words (typos tolerated) are in it.
     """
-    words = [w for w in normalise(label or "").split() if len(w) > 2 and w not in STOP_WORDS]
+    # normalise() upper-cases: the stop words are compared in lower case.
+    words = [
+        w for w in normalise(label or "").split() if len(w) > 2 and w.lower() not in STOP_WORDS
+    ]
     if not words:
         return []
     scored = []

@@ -438,3 +438,11 @@ def test_a_json_survey_with_too_long_texts_is_refused_before_anything_is_written
         for m in refused.value.messages
     )
     assert not Survey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_close_definitions_are_not_suggested_for_a_common_word_alone():
+    """« Nombre d'infirmiers » shares only « nombre » with « Nombre de lits »: no suggestion."""
+    beds = DefinitionFactory(code="nombre_lits", label="Nombre de lits installés")
+    assert selectors_builder.definitions_close_to("Nombre d'infirmiers") == []
+    assert selectors_builder.definitions_close_to("Nombre de lits ouverts") == [beds]

@@ -25,6 +25,10 @@ def test_a_weekly_flow_or_level_needs_its_seven_days(aggregation):
 def test_weeks_never_make_a_month_they_straddle_months():
     month = parse_period("2026-11")
     assert source_periods(month, "week", aggregation=FLOW, numeric=True) is None
+    # February 2027 is exactly four ISO weeks (1 to 28): still not read from weeks.
+    february = parse_period("2027-02")
+    assert source_periods(february, "week", aggregation=STOCK, numeric=True) is None
+    assert source_periods(parse_period("2027-T1"), "week", aggregation=FLOW, numeric=True) is None
     assert len(source_periods(month, "day", aggregation=FLOW, numeric=True)) == 30
 
 
