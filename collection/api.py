@@ -40,7 +40,7 @@ from rest_framework.views import APIView
 from accounts.authentication import api_key_of
 from accounts.models import ApiKey, Role, User
 from accounts.scoping import has_role
-from collection import selectors, values
+from collection import reuse, selectors, values
 from collection import serializers as s
 from collection.models import Channel, IdempotencyRecord
 from referentials.validation import Issue, Severity
@@ -226,6 +226,7 @@ class AssignmentDetailApi(APIView):
         )
         sections = {section.id: section.title for section in schema.sections}
         by_code = schema.by_code
+        served = reuse.served_for(assignment, schema=schema)  # not asked: never send them
         data = _assignment_data(assignment, now=timezone.now())
         data["questions"] = [
             {
@@ -238,9 +239,11 @@ class AssignmentDetailApi(APIView):
                 "maximum": values.to_data(q.spec.maximum),
                 "decimales": q.spec.decimals,
                 "choix": [{"code": code, "libelle": label} for code, label in q.choices],
-                "obligatoire": q.required,
+                "obligatoire": q.required and q.code not in served,
                 "aide": q.help_text,
                 "condition": q.condition_source,
+                "servie": q.code in served,
+                "valeur_servie": _served_data(assignment.pk, served.get(q.code)),
             }
             for q in schema.questions
         ]
@@ -267,6 +270,18 @@ class AssignmentDetailApi(APIView):
             code: value.data for code, value in previous.items() if code in by_code
         }
         return Response(data)
+
+
+def _served_data(assignment_id: int, served: reuse.Served | None) -> dict[str, Any] | None:
+    if served is None:
+        return None
+    return {
+        "etat": "disponible" if served.available else "en_attente",
+        "valeur": served.data,
+        "affichage": served.text,
+        "provenance": served.provenance,
+        "correction": reuse.served_url(assignment_id, served.code),
+    }
 
 
 # --- Answering --------------------------------------------------------------------------------

@@ -154,6 +154,14 @@ class FormChoiceOutput(serializers.Serializer):
     libelle = serializers.CharField()
 
 
+class FormServedOutput(serializers.Serializer):
+    etat = serializers.ChoiceField(choices=["disponible", "en_attente"])
+    valeur = serializers.JSONField(help_text="Valeur canonique ; null tant qu'en attente.")
+    affichage = serializers.CharField()
+    provenance = serializers.CharField()
+    correction = serializers.CharField(help_text="Page où corriger la valeur partagée.")
+
+
 class FormQuestionOutput(serializers.Serializer):
     code = serializers.CharField()
     libelle = serializers.CharField()
@@ -170,6 +178,11 @@ class FormQuestionOutput(serializers.Serializer):
     obligatoire = serializers.BooleanField()
     aide = serializers.CharField(help_text="Aide ou doctrine de la définition.")
     condition = serializers.CharField(help_text="Affichée si cette expression est vraie.")
+    servie = serializers.BooleanField(
+        help_text="Vrai : la question n'est pas demandée, sa valeur vient d'une autre "
+        "déclaration (réutilisation) ; une soumission qui la contient est refusée."
+    )
+    valeur_servie = FormServedOutput(allow_null=True)
 
 
 class FormRuleOutput(serializers.Serializer):

@@ -9,7 +9,7 @@ a code present but blank clears the value (a revision records it).
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,19 +20,23 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from accounts.services import audit_record
+from collection import reuse
 from collection.models import Channel, Draft, Value, ValueRevision
+from referentials.dictionary import definition_spec
 from referentials.validation import (
     Context,
     DefinitionSpec,
     Issue,
+    Severity,
     ValueType,
     Verdict,
     format_value,
     parse_value,
+    validate,
 )
-from surveys.models import Assignment, CampaignPeriod
+from surveys.models import Assignment, CampaignPeriod, Question
 from surveys.periods import Period, parse_period
-from surveys.schema import QuestionSpec, VersionSchema, version_schema
+from surveys.schema import QuestionSpec, VersionSchema, ad_hoc_spec, version_schema
 
 NUMERIC_TYPES = (ValueType.INTEGER, ValueType.DECIMAL, ValueType.PERCENTAGE)
 
@@ -226,6 +230,55 @@ def merged_answers(
     return merged
 
 
+def served_answers(
+    merged: Mapping[str, Any], served: Mapping[str, "reuse.Served"], schema: VersionSchema
+) -> dict[str, Any]:
+    """Answers where served questions hold their served value (pending ones none): the rules
+    and display conditions read them like stored answers."""
+    result = dict(merged)
+    by_code = schema.by_code
+    for code, item in served.items():
+        if item.available:
+            result[code] = display(by_code[code].spec, item.data)
+        else:
+            result.pop(code, None)
+    return result
+
+
+def asked_schema(schema: VersionSchema, served: Mapping[str, Any]) -> VersionSchema:
+    """The schema as asked: served questions are never required."""
+    if not served:
+        return schema
+    questions = [
+        replace(q, required=False, spec=replace(q.spec, required=False)) if q.code in served else q
+        for q in schema.questions
+    ]
+    return replace(schema, questions=questions)
+
+
+def served_verdict(
+    verdict: Verdict,
+    assignment_id: int,
+    schema: VersionSchema,
+    answers: Mapping[str, Any],
+    served: Mapping[str, "reuse.Served"],
+    sources: Mapping[str, str] | None,
+) -> Verdict:
+    """The engine's issues on served values are not the respondent's to fix; an input that
+    carries a served question is refused (the same message on every channel)."""
+    if not served:
+        return verdict
+    issues = [issue for issue in verdict.issues if issue.code not in served]
+    by_code = schema.by_code
+    for code in answers:
+        if code in served:
+            message = reuse.refusal_message(
+                assignment_id=assignment_id, question=by_code[code], served=served[code]
+            )
+            issues.append(Issue(code, Severity.ERROR, message, (sources or {}).get(code, "")))
+    return Verdict(values=verdict.values, issues=issues)
+
+
 def check(
     assignment: Assignment,
     answers: Mapping[str, Any],
@@ -238,12 +291,14 @@ def check(
     schema = schema or version_schema(assignment.version)
     period = period_of_assignment(assignment)
     stored = stored_values(unit_id=assignment.unit_id, schema=schema, period_key=period.key)
-    merged = merged_answers(answers, stored, schema)
-    verdict = schema.check(
+    served = reuse.served_for(assignment, schema=schema)  # not asked (collection.reuse)
+    merged = served_answers(merged_answers(answers, stored, schema), served, schema)
+    verdict = asked_schema(schema, served).check(
         merged,
         context=engine_context(unit_id=assignment.unit_id, schema=schema, period=period),
         sources=sources,
     )
+    verdict = served_verdict(verdict, assignment.pk, schema, answers, served, sources)
     comments = _with_rule_comments(schema, verdict, comments or {})
     unjustified = [
         issue
@@ -253,6 +308,8 @@ def check(
     ]
     outcome = Outcome(verdict=verdict, unjustified=unjustified, comments=comments)
     for code, value in verdict.values.items():
+        if code in served:
+            continue  # served values are read from the store, never written by this answer
         old = stored.get(code)
         new = to_data(value)
         if old is None:
@@ -590,3 +647,108 @@ def save_draft(
         assignment.status = locked.status
         assignment.revision = locked.revision
     return None
+
+
+# --- Correcting one value ---------------------------------------------------------------------
+
+
+def value_spec(value: Value) -> DefinitionSpec | None:
+    """The spec a stored value is read and checked with: its definition's, or for an ad-hoc
+    value the question of that code in the survey's latest version that asks it."""
+    if value.definition is not None:
+        return definition_spec(value.definition)
+    if value.survey_id is None:
+        return None
+    question = (
+        Question.objects.filter(section__version__survey_id=value.survey_id, code=value.code)
+        .order_by("-section__version__number", "-pk")
+        .first()
+    )
+    return ad_hoc_spec(question) if question is not None else None
+
+
+def value_correct(
+    *,
+    value: Value,
+    raw: Any,
+    comment: str,
+    user: User,
+    channel: Channel | str = Channel.FORM,
+) -> Value:
+    """Correct one stored value outside any assignment (a shared value served to several
+    campaigns, a value a requester questioned): checked with the engine the channels use,
+    written with its revision (old and new data, the required comment, who corrected it).
+
+    The value keeps the campaign that declared it; the revision and the value's latest
+    provenance name the corrector. Raises ``SubmissionRefused`` with a French message.
+    """
+    comment = (comment or "").strip()
+    if not comment:
+        raise SubmissionRefused(
+            "Expliquez la correction en commentaire : les autres utilisateurs de cette valeur "
+            "la liront."
+        )
+    spec = value_spec(value)
+    if spec is None:
+        raise SubmissionRefused(
+            "Cette valeur ne correspond plus à aucune question : elle ne peut pas être corrigée."
+        )
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise SubmissionRefused(f"{spec.label} : indiquez la valeur corrigée.")
+    verdict = validate(answers={spec.code: raw}, definitions=[spec])
+    if verdict.errors:
+        raise SubmissionRefused(verdict.errors[0].message)
+    typed = verdict.values.get(spec.code)
+    now = timezone.now()
+    with transaction.atomic():
+        # The row lock: a submission of the same value by a channel waits for this correction.
+        row = Value.objects.select_for_update().get(pk=value.pk)
+        old_data, old_status = row.data, row.status
+        new_data = to_data(typed)
+        if new_data == old_data:
+            raise SubmissionRefused(
+                f"{spec.label} : la valeur corrigée est identique à la valeur enregistrée."
+            )
+        row.data = new_data
+        row.number = _number(spec, typed)
+        row.comment = comment
+        row.status = Value.Status.SUBMITTED
+        row.revision_count += 1
+        row.channel = str(channel)
+        row.changed_by = user
+        row.api_key = None
+        row.changed_at = now
+        row.save(
+            update_fields=[
+                "data",
+                "number",
+                "comment",
+                "status",
+                "revision_count",
+                "channel",
+                "changed_by",
+                "api_key",
+                "changed_at",
+            ]
+        )
+        ValueRevision.objects.create(
+            value=row,
+            number=row.revision_count,
+            old_data=old_data,
+            new_data=new_data,
+            old_status=old_status,
+            new_status=row.status,
+            comment=comment,
+            channel=str(channel),
+            changed_by=user,
+            campaign_id=row.campaign_id,
+            assignment_id=row.assignment_id,
+            changed_at=now,
+        )
+        audit_record(
+            actor=user,
+            action="value.correct",
+            target=row,
+            details={"old": old_data, "new": new_data, "channel": str(channel)},
+        )
+    return row

@@ -10,7 +10,8 @@ viewer of the campaign's owner, whose scope holds the unit, reads (read-only); a
 a 404, as if the assignment did not exist.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -23,12 +24,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.scoping import scope_for
-from collection import values
+from collection import reuse, values
 from collection.forms_answer import ConflictChoice, Posted, conflict_choices, parse_post
 from collection.models import Channel, Draft, Value
 from referentials.dictionary import definition_spec
 from referentials.validation import DefinitionSpec, Issue, format_value
-from surveys.models import Assignment, Question
+from surveys.models import Assignment, Campaign, Question
 from surveys.rendering import FormContext, form_context
 from surveys.schema import VersionSchema, ad_hoc_spec, version_schema
 
@@ -86,6 +87,8 @@ class Known:
     comments: dict[str, str]
     previous: dict[str, str]
     draft: Draft | None
+    # Questions served from the store instead of asked (collection.reuse), by code.
+    served: dict[str, reuse.Served] = field(default_factory=dict)
 
 
 def _known(
@@ -122,7 +125,9 @@ def _known(
     if draft is not None:
         answers.update({k: str(v) for k, v in draft.answers.items() if k in by_code})
         comments.update({k: str(v) for k, v in draft.comments.items()})
-    return Known(schema, stored, answers, comments, previous, draft)
+    served = reuse.served_for(assignment, schema=schema)
+    answers.update({code: item.text for code, item in served.items()})
+    return Known(schema, stored, answers, comments, previous, draft, served)
 
 
 def _refusal(assignment: Assignment, may_answer: bool) -> str:
@@ -146,20 +151,27 @@ def _questions(
     comments: dict[str, str],
     issues: list[Issue] | None,
     read_only: bool,
+    assignment_id: int = 0,
 ) -> FormContext:
+    served = known.served
     return form_context(
-        known.schema,
-        answers=answers,
+        values.asked_schema(known.schema, served),
+        answers={**answers, **{code: item.text for code, item in served.items()}},
         issues=issues or [],
         checked=issues is not None,
         comments=comments,
-        provenance={code: values.provenance(v) for code, v in known.stored.items()},
+        provenance={
+            **{code: values.provenance(v) for code, v in known.stored.items()},
+            **{code: item.provenance for code, item in served.items()},
+        },
         history_urls={
             code: reverse("collection:value_history", kwargs={"pk": v.pk})
             for code, v in known.stored.items()
+            if code not in served
         },
         previous=known.previous,
-        read_only=read_only,
+        read_only=read_only or set(served),
+        served_urls={code: reuse.served_url(assignment_id, code) for code in served},
     )
 
 
@@ -183,7 +195,9 @@ def _page(
         comments=known.comments if comments is None else comments,
         issues=issues,
         read_only=bool(refusal),
+        assignment_id=assignment.pk,
     )
+    asked = [code for code in known.schema.codes if code not in known.served]
     return render(
         request,
         "collection/form/assignment_form.html",
@@ -201,9 +215,31 @@ def _page(
             "revision": assignment.revision if revision is None else revision,
             "unit_label": assignment.unit.label,
             "owner_label": assignment.campaign.owner.short_name or assignment.campaign.owner.name,
+            # Every question served: nothing to ask, one click submits (collection.reuse).
+            "all_served": _all_served(known) if known.served and not asked else "",
         },
         status=status,
     )
+
+
+def _all_served(known: Known) -> str:
+    """« « Capacités » (DGOS) » : the campaigns whose answers serve every question."""
+    ids = {i.source_campaign_id for i in known.served.values() if i.source_campaign_id is not None}
+    campaigns = Campaign.objects.filter(pk__in=ids).select_related("owner").order_by("pk")
+    labels = [f"« {c.title} » ({c.owner.short_name or c.owner.name})" for c in campaigns]
+    return ", ".join(labels) or "d'autres déclarations déjà faites"
+
+
+def _asked_only(served: Mapping[str, reuse.Served], posted: Posted) -> Posted:
+    """Served questions are shown, not asked: their read-only copy (or a blank, from a
+    disabled control) is not an answer; a changed copy stays, and ``values.check`` refuses it
+    as every channel does."""
+    posted.answers = {
+        code: raw
+        for code, raw in posted.answers.items()
+        if code not in served or raw.strip() not in ("", served[code].text)
+    }
+    return posted
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -219,7 +255,9 @@ def assignment_form(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseForbidden("Consultation seule : vous ne pouvez pas répondre.")
     # What the store knows is read again only when the page must be drawn again.
     schema = version_schema(assignment.version)
-    posted = parse_post(schema, request.POST)
+    posted = _asked_only(
+        reuse.served_for(assignment, schema=schema), parse_post(schema, request.POST)
+    )
     user: User = request.user  # type: ignore[assignment]
     try:
         if posted.action == "draft":
@@ -317,7 +355,7 @@ def assignment_check(request: HttpRequest, pk: int) -> HttpResponse:
     if not may_answer:
         return HttpResponseForbidden("Consultation seule : vous ne pouvez pas répondre.")
     known = _known(assignment)
-    posted = parse_post(known.schema, request.POST)
+    posted = _asked_only(known.served, parse_post(known.schema, request.POST))
     outcome = values.check(
         assignment, posted.answers, comments=posted.comments, schema=known.schema
     )
@@ -327,6 +365,7 @@ def assignment_check(request: HttpRequest, pk: int) -> HttpResponse:
         comments=posted.comments,
         issues=outcome.verdict.issues,
         read_only=False,
+        assignment_id=assignment.pk,
     )
     live_url = reverse("collection:assignment_check", kwargs={"pk": assignment.pk})
     return render(

@@ -78,6 +78,8 @@ class FieldContext:
     warnings: list[Warning] = field(default_factory=list)
     provenance: str = ""
     history_url: str = ""
+    # A question served from the store instead of asked: where to correct the shared value.
+    served_url: str = ""
     previous: str = ""
     condition: str = ""
     hidden: bool = False
@@ -273,6 +275,7 @@ def form_context(
     previous: Mapping[str, str] | None = None,
     read_only: bool | Collection[str] = False,
     checked: bool = False,
+    served_urls: Mapping[str, str] | None = None,
 ) -> FormContext:
     """Sections of field contexts for ``schema``.
 
@@ -315,6 +318,7 @@ def form_context(
             read_only=read_only if isinstance(read_only, bool) else question.code in read_only,
             checked=checked,
         )
+        fields[question.code].served_url = (served_urls or {}).get(question.code, "")
     return FormContext(
         sections=[
             SectionContext(

@@ -30,12 +30,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from collection import values
+from collection import reuse, values
 from collection.models import Channel, Upload, Value
 from collection.spreadsheets import reader, template
 from collection.spreadsheets.reader import Sheet, UnreadableFile, column_letter
 from referentials.models import ReportingUnit
-from referentials.validation import Context, validate
+from referentials.validation import Context, parse_value, validate
 from surveys.models import Assignment, Campaign
 from surveys.periods import parse_period
 from surveys.schema import VersionSchema, version_schema
@@ -189,11 +189,16 @@ def check_row(
     context: Context,
     comments: Mapping[str, str] | None = None,
     sources: Mapping[str, str] | None = None,
+    served: Mapping[str, "reuse.Served"] | None = None,
+    assignment_id: int = 0,
 ) -> values.Outcome:
     """``values.check`` with the store's rows given instead of queried (same verdicts)."""
-    merged = values.merged_answers(answers, stored, schema)
-    if any(q.condition is not None for q in schema.questions):
-        verdict = schema.check(merged, context=context, sources=sources)
+    served = served or {}
+    merged = values.served_answers(values.merged_answers(answers, stored, schema), served, schema)
+    asked = values.asked_schema(schema, served)
+    if served or any(q.condition is not None for q in schema.questions):
+        verdict = asked.check(merged, context=context, sources=sources)
+        verdict = values.served_verdict(verdict, assignment_id, schema, answers, served, sources)
     else:
         # ``VersionSchema.check`` without display conditions: every question is visible, so
         # its first pass (which only finds the visible ones) and its filtering change nothing.
@@ -213,6 +218,8 @@ def check_row(
     ]
     outcome = values.Outcome(verdict=verdict, unjustified=unjustified)
     for code, value in verdict.values.items():
+        if code in served:
+            continue  # served values are read from the store, never written by this answer
         old = stored.get(code)
         new = values.to_data(value)
         if old is None:
@@ -225,15 +232,45 @@ def check_row(
     return outcome
 
 
+def unchanged_served_dropped(
+    schema: VersionSchema, answers: Mapping[str, Any], served: Mapping[str, "reuse.Served"]
+) -> dict[str, Any]:
+    """A served column left as the template filled it is ignored; a changed one stays, and
+    ``values.check`` refuses it at its row and column."""
+    kept = dict(answers)
+    by_code = schema.by_code
+    for code, item in served.items():
+        if code not in kept or not item.available:
+            continue
+        try:
+            same = values.to_data(parse_value(by_code[code].spec, kept[code])) == item.data
+        except ValueError:
+            same = False
+        if same:
+            del kept[code]
+    return kept
+
+
 def check_rows(schema: VersionSchema, rows: list[RowPlan]) -> None:
     """Check every row of one version at once; sets each row's outcome and status."""
     pairs = [(r.assignment.unit_id, r.period_key) for r in rows if r.assignment is not None]
     loaded = preload(schema, pairs)
+    campaign = next((r.assignment.campaign for r in rows if r.assignment is not None), None)
+    served_by_pair = (
+        template.served_in(campaign, schema, [r.assignment for r in rows if r.assignment])
+        if campaign is not None
+        else {}
+    )
     for row in rows:
         if row.assignment is None:
             continue
         pair = (row.assignment.unit_id, row.period_key)
         stored = loaded.stored[pair]
+        served = served_by_pair.get(pair, {})
+        row.answers = unchanged_served_dropped(schema, row.answers, served)
+        if served and not row.answers and not row.comments:
+            row.status = EMPTY  # only the served copies the template filled in
+            continue
         row.outcome = check_row(
             schema,
             row.answers,
@@ -241,6 +278,8 @@ def check_rows(schema: VersionSchema, rows: list[RowPlan]) -> None:
             context=loaded.contexts[pair],
             comments=row.comments,
             sources=row.sources,
+            served=served,
+            assignment_id=row.assignment.pk,
         )
         if row.outcome.blocking:
             row.status = ERROR

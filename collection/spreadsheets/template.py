@@ -28,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Role, User
 from accounts.scoping import scope_for
-from collection import values
+from collection import reuse, values
 from referentials.models import ReportingUnit
 from referentials.validation import ValueType
 from surveys.models import Assignment, Campaign
@@ -205,6 +205,36 @@ def _prompt(question: QuestionSpec) -> str:
     return text
 
 
+def served_in(
+    campaign: Campaign, schema: VersionSchema, rows: list[Assignment]
+) -> dict[tuple[int, str], dict[str, "reuse.Served"]]:
+    """(unit, period key) -> code -> what is served, one batch per period of the rows."""
+    units_by_period: dict[str, list[int]] = {}
+    for assignment in rows:
+        units_by_period.setdefault(assignment.period.key, []).append(assignment.unit_id)
+    found: dict[tuple[int, str], dict[str, reuse.Served]] = {}
+    for key, units in units_by_period.items():
+        served = reuse.served_values(
+            campaign=campaign, period_key=key, unit_ids=units, schema=schema
+        )
+        for (unit_id, code), item in served.items():
+            found.setdefault((unit_id, key), {})[code] = item
+    return found
+
+
+def _served_cell(cell: Any, question: QuestionSpec, served: "reuse.Served") -> None:
+    cell.value = _excel_value(question, served.data) if served.available else None
+    cell.protection = Protection(locked=True)
+    cell.fill = GREY
+    cell.comment = Comment(
+        f"Non demandée ici (lecture seule) : {served.provenance}. Pour corriger cette valeur, "
+        "utilisez « Corriger la valeur partagée » dans le formulaire en ligne.",
+        "Recueil",
+        width=300,
+        height=120,
+    )
+
+
 def build_template(
     *, campaign: Campaign, assignments: Iterable[Assignment], user: User | None = None
 ) -> bytes:
@@ -251,6 +281,8 @@ def build_template(
         a.pk: values.stored_values(unit_id=a.unit_id, schema=schema, period_key=a.period.key)
         for a in rows
     }
+    # Served questions (collection.reuse): filled with the served value, locked, noted.
+    served_by_pair = served_in(campaign, schema, rows)
     for offset, assignment in enumerate(rows):
         r = FIRST_DATA_ROW + offset
         for column, value in enumerate(
@@ -269,6 +301,9 @@ def build_template(
                 cell.number_format = "@"
             if question.code in stored and stored[question.code].data is not None:
                 cell.value = _excel_value(question, stored[question.code].data)
+            item = served_by_pair.get((assignment.unit_id, assignment.period.key), {})
+            if question.code in item:
+                _served_cell(cell, question, item[question.code])
         for index, code in enumerate(comment_codes, start=4 + len(questions)):
             cell = sheet.cell(row=r, column=index)
             cell.protection = unlocked
