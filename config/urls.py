@@ -6,6 +6,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from accounts import views as account_views
 from collection import api as collection_api
+from collection import api_overlaps as collection_api_overlaps
 from config.health import healthz
 from referentials import api as referentials_api
 from surveys import api as surveys_api
@@ -16,6 +17,7 @@ api_v1_urlpatterns = [
     *referentials_api.urlpatterns,
     *surveys_api.urlpatterns,
     *collection_api.urlpatterns,
+    *collection_api_overlaps.urlpatterns,
     path(
         "schema/",
         login_not_required(SpectacularAPIView.as_view(permission_classes=[IsAuthenticated])),

@@ -256,6 +256,8 @@ class _CampaignActionApi(APIView):
     action_name = ""
     # campaigns.campaign_open or campaigns.campaign_close (keyword arguments campaign, user).
     service: Callable[..., Any] = staticmethod(campaigns.campaign_close)
+    # Opening waits for the choice recorded after the overlap analysis (collection.overlaps).
+    needs_overlap_choice = False
 
     def post(self, request: Request, pk: int) -> Response:
         campaign = register.register_campaigns(request.user).filter(pk=pk).first()
@@ -265,6 +267,14 @@ class _CampaignActionApi(APIView):
             raise PermissionDenied(
                 f"Seuls les demandeurs de l'organisation propriétaire peuvent {self.action_name} "
                 "cette campagne."
+            )
+        if self.needs_overlap_choice and not campaign.overlap_choice:
+            return _errors(
+                [
+                    "Analysez d'abord les chevauchements de la campagne et enregistrez votre "
+                    f"choix : GET puis POST /api/v1/campagnes/{campaign.pk}/chevauchements/."
+                ],
+                status.HTTP_409_CONFLICT,
             )
         try:
             self.service(campaign=campaign, user=request.user)
@@ -284,11 +294,13 @@ _ACTION_RESPONSES = {
 class CampaignOpenApi(_CampaignActionApi):
     action_name = "ouvrir"
     service = staticmethod(campaigns.campaign_open)
+    needs_overlap_choice = True
 
     @extend_schema(
         summary="Ouvrir une campagne",
         description="Fige la version, arrête la liste des destinataires et ouvre les périodes "
-        "commencées (brouillon ou campagne programmée).",
+        "commencées (brouillon ou campagne programmée). Refusé (409) tant que le choix qui suit "
+        "l'analyse des chevauchements n'est pas enregistré (``chevauchements/``).",
         request=None,
         parameters=[_id_parameter("Identifiant de la campagne.")],
         responses=_ACTION_RESPONSES,

@@ -33,7 +33,14 @@ from accounts.scoping import AnyUser, scope_for
 from referentials import territories
 from referentials.models import Definition, Theme
 from surveys.campaigns import FREQUENCY_KIND
-from surveys.models import AudienceMember, Campaign, CampaignPeriod, Frequency, Question
+from surveys.models import (
+    AudienceMember,
+    Campaign,
+    CampaignPeriod,
+    Frequency,
+    OverlapChoice,
+    Question,
+)
 from surveys.periods import PeriodKind, period_of
 
 REGISTER_ROLES = (Role.REQUESTER, Role.VIEWER)
@@ -95,6 +102,10 @@ class RegisterRow:
     last_period_end: date | None
     is_own: bool
     definitions: list[tuple[str, str]] = field(default_factory=list)
+    # The choice after the overlap analysis, and the analysis as it stood (collection.overlaps).
+    overlap_choice: str = ""
+    overlap_justification: str = ""
+    overlap_summary: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status_label(self) -> str:
@@ -107,6 +118,15 @@ class RegisterRow:
     @property
     def crisis_frequency_label(self) -> str:
         return str(Frequency(self.crisis_frequency).label) if self.crisis_frequency else ""
+
+    @property
+    def overlap_choice_label(self) -> str:
+        return str(OverlapChoice(self.overlap_choice).label) if self.overlap_choice else ""
+
+    @property
+    def overlap_campaigns(self) -> list[dict[str, Any]]:
+        """The overlapping campaigns recorded with the choice (title, owner, cells...)."""
+        return list(self.overlap_summary.get("overlaps", [])) if self.overlap_summary else []
 
     @property
     def owner_label(self) -> str:
@@ -287,6 +307,9 @@ def register_queryset(*, user: AnyUser, filters: RegisterFilters | None = None) 
         "opened_period_questions",
         "last_period_end",
         "is_own",
+        "overlap_choice",
+        "overlap_justification",
+        "overlap_summary",
         owner_name=F("owner__name"),
         owner_short_name=F("owner__short_name"),
         version_number=F("version__number"),

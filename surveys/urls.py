@@ -3,7 +3,14 @@
 One module of URL patterns per part, so that each part is kept in one place.
 """
 
-from surveys import urls_audience, urls_builder, urls_campaigns, urls_register
+from surveys import (
+    urls_adhoc,
+    urls_audience,
+    urls_builder,
+    urls_campaigns,
+    urls_coordination,
+    urls_register,
+)
 
 app_name = "surveys"
 
@@ -12,4 +19,6 @@ urlpatterns = [
     *urls_audience.urlpatterns,
     *urls_register.urlpatterns,
     *urls_builder.urlpatterns,
+    *urls_coordination.urlpatterns,
+    *urls_adhoc.urlpatterns,
 ]

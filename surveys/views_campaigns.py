@@ -249,6 +249,14 @@ ACTIONS = {
 }
 
 
+# Sending or scheduling waits for the requester's choice after the overlap analysis.
+OVERLAP_GATED = ("campaign_send", "campaign_schedule")
+OVERLAP_FIRST = (
+    "Avant d'envoyer, vérifiez si d'autres campagnes demandent déjà ces données aux mêmes "
+    "établissements, et choisissez la suite à donner."
+)
+
+
 def _action_available(campaign: Campaign, action: str) -> bool:
     status = campaign.status
     match action:
@@ -303,6 +311,11 @@ def _campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     elif action == "campaign_crisis":
         form = CommentForm(request.POST or None)
     available = _action_available(campaign, action)
+    if available and action in OVERLAP_GATED and not campaign.overlap_choice:
+        # The overlap analysis comes first (collection.overlaps): no choice, no sending.
+        messages.info(request, OVERLAP_FIRST)
+        then = "?suite=programmer" if action == "campaign_schedule" else ""
+        return redirect(reverse("collection:campaign_overlaps", kwargs={"pk": campaign.pk}) + then)
     if request.method == "POST" and available and (form is None or form.is_valid()):
         user = request.user
         try:

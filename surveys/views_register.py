@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import role_required
 from accounts.models import Role
-from accounts.scoping import has_role
+from accounts.scoping import has_role, scope_for
 from surveys import selectors_register as register
 from surveys.forms_register import RegisterFilterForm
+from surveys.models import Assignment
 
 PAGE_SIZE = 50
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -68,10 +69,15 @@ def register_list(request: HttpRequest) -> HttpResponse:
 @role_required(Role.REQUESTER, Role.VIEWER)
 def register_detail(request: HttpRequest, pk: int) -> HttpResponse:
     detail = register.register_detail(user=request.user, pk=pk)
+    # Anyone with establishments of their own scope in a sent campaign may follow it there
+    # (collection's follow-up page shows them only those): an ARS on a national campaign.
+    followable = Assignment.objects.filter(
+        scope_for(request.user).units_q("unit__"), campaign_id=pk
+    ).exists()
     return render(
         request,
         "surveys/register/detail.html",
-        {"title": detail.row.title, "detail": detail, "row": detail.row},
+        {"title": detail.row.title, "detail": detail, "row": detail.row, "followable": followable},
     )
 
 
@@ -114,6 +120,13 @@ CSV_HEADER = [
     "Cellules par période",
     "Cellules au total",
     "Sans date de fin",
+    "Suite aux chevauchements",
+    "Cellules demandées (analyse)",
+    "Cellules déjà demandées ailleurs",
+    "Cellules déjà dans l'entrepôt",
+    "Cellules nouvelles",
+    "Campagnes qui chevauchent",
+    "Justification de l'envoi malgré tout",
 ]
 
 
@@ -147,7 +160,19 @@ def _csv_row(row: register.RegisterRow) -> list[Any]:
         row.cells_per_period,
         row.cells_total,
         "oui" if row.open_ended else "non",
+        *_overlap_cells(row),
     ]
+
+
+def _overlap_cells(row: register.RegisterRow) -> list[Any]:
+    """The overlap choice and the analysis recorded with it (empty before any choice)."""
+    summary = row.overlap_summary or {}
+    counts = [summary.get(k, "") for k in ("asked", "covered", "in_store", "new")]
+    others = " | ".join(
+        f"{o['title']} ({o['owner']}) : {o['covered_cells']} cellules"
+        for o in row.overlap_campaigns
+    )
+    return [row.overlap_choice_label, *counts, others, row.overlap_justification]
 
 
 def csv_lines(rows: Iterable[register.RegisterRow]) -> Iterator[str]:

@@ -9,7 +9,12 @@ def _campaign(cast):
     # The requester's own organisation: other blocks' factories may add more "DGOS" rows.
     dgos = cast.national_requester.memberships.get().organisation
     return CampaignFactory(
-        version__survey__owner=dgos, status="draft", opened_at=None, crisis_frequency="weekly"
+        version__survey__owner=dgos,
+        status="draft",
+        opened_at=None,
+        crisis_frequency="weekly",
+        # The overlap choice is recorded: the send and schedule pages show (not redirect).
+        overlap_choice="none",
     )
 
 

@@ -48,6 +48,7 @@ def draft(cast, survey, dgos):
         user=cast.national_requester,
     )
     campaign.audience_filters = {"finess": [cast.paris_hospital.finess, cast.cayenne_ehpad.finess]}
+    campaign.overlap_choice = "none"  # recorded after the overlap analysis (collection.sending)
     campaign.save()
     return campaign
 

@@ -433,6 +433,9 @@ def test_the_sending_page_lists_the_establishments_nobody_would_be_told_about(ca
         cast.ain_hospital,  # nobody
         cast.saint_martin_hospital,  # nobody
     )
+    # The overlap choice is recorded (collection.sending): the page shows instead of redirecting.
+    campaign.overlap_choice = "none"
+    campaign.save(update_fields=["overlap_choice"])
     response = client_for(cast.national_requester).get(
         reverse("surveys:campaign_send", kwargs={"pk": campaign.pk})
     )

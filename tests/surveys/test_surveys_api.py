@@ -285,6 +285,7 @@ def test_a_requester_of_the_owner_opens_a_draft(cast, dgos, beds):
         start_date=timezone.localdate(),
         due_time=dt.time(23, 59),
         audience_filters={"finess": [cast.paris_hospital.finess, cast.ain_hospital.finess]},
+        overlap_choice="none",  # recorded after the overlap analysis (chevauchements/)
     )
     url = reverse("api:campaign_open", args=[draft.pk])
     # A draft is its owner's business: outside the owner organisation it is not found.
