@@ -122,35 +122,38 @@ def units_without_recipients(unit_ids: Iterable[int]) -> list[ReportingUnit]:
     return list(ReportingUnit.objects.filter(pk__in=empty).order_by("label", "pk"))
 
 
+def establishments_nobody_answers(
+    establishments: QuerySet[Establishment],
+) -> QuerySet[Establishment]:
+    """``establishments`` narrowed to those nobody would be told about: no active functional
+    contact, no active respondent of the establishment, none of its legal entity. Still a
+    queryset (one query to count it, one to group it, one per page)."""
+    respondents = Membership.objects.filter(
+        role=Role.RESPONDENT, user__is_active=True, organisation__is_active=True
+    )
+    return establishments.filter(
+        ~Exists(FunctionalContact.objects.filter(establishment=OuterRef("pk"), is_active=True)),
+        ~Exists(
+            respondents.filter(
+                organisation__kind=Organisation.Kind.ESTABLISHMENT,
+                organisation__finess=OuterRef("finess"),
+            )
+        ),
+        ~Exists(
+            respondents.filter(
+                organisation__kind=Organisation.Kind.LEGAL_ENTITY,
+                organisation__finess=OuterRef("legal_entity__finess"),
+            )
+        ),
+    )
+
+
 def establishments_without_recipients(
     establishments: QuerySet[Establishment], *, limit: int = 100
 ) -> tuple[int, list[Establishment]]:
     """Among ``establishments`` (a queryset: an audience before it is sent), those nobody
-    would be told about: no active functional contact, no respondent of the establishment,
-    none of its legal entity. Returns (how many, the first ``limit`` by name). Two queries."""
-    respondents = Membership.objects.filter(
-        role=Role.RESPONDENT, user__is_active=True, organisation__is_active=True
-    )
-    queryset = (
-        establishments.order_by()
-        .annotate(
-            _contact=Exists(
-                FunctionalContact.objects.filter(establishment=OuterRef("pk"), is_active=True)
-            ),
-            _respondent=Exists(
-                respondents.filter(
-                    organisation__kind=Organisation.Kind.ESTABLISHMENT,
-                    organisation__finess=OuterRef("finess"),
-                )
-            ),
-            _ej_respondent=Exists(
-                respondents.filter(
-                    organisation__kind=Organisation.Kind.LEGAL_ENTITY,
-                    organisation__finess=OuterRef("legal_entity__finess"),
-                )
-            ),
-        )
-        .filter(_contact=False, _respondent=False, _ej_respondent=False)
-    )
+    would be told about (``establishments_nobody_answers``). Returns (how many, the first
+    ``limit`` by name). Two queries."""
+    queryset = establishments_nobody_answers(establishments.order_by())
     count = queryset.count()
     return count, list(queryset.order_by("name", "pk")[:limit]) if count else []

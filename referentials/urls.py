@@ -73,3 +73,14 @@ urlpatterns += [
     path("gestion/rattachements/", views_claims.claim_list, name="claim_list"),
     path("gestion/rattachements/<int:pk>/", views_claims.claim_decide, name="claim_decide"),
 ]
+
+# --- establishments nobody would be told about, for curators (referentials.views_contacts)
+from referentials import views_contacts  # noqa: E402
+
+urlpatterns += [
+    path(
+        "gestion/sans-contact/",
+        views_contacts.establishments_without_contact,
+        name="curation_without_contacts",
+    ),
+]

@@ -8,7 +8,7 @@ from django import forms
 from accounts.forms import DsfrForm
 from accounts.models import Organisation
 from referentials.models import ReportingUnit
-from surveys.campaigns import FREQUENCY_KIND
+from surveys.campaigns import ESCALATE_MAX_DAYS, FREQUENCY_KIND, POLICY_FIELDS, REMIND_MAX_DAYS
 from surveys.models import Frequency, Survey
 from surveys.periods import PERIOD_KIND_CHOICES
 
@@ -23,7 +23,39 @@ FIELDS = (
     "due_time",
     "correction_days",
     "crisis_frequency",
+    *POLICY_FIELDS,
 )
+
+
+class _Days(forms.IntegerField):
+    """Left empty, the policy's default (the model's): a form posted without the « Relances »
+    fieldset keeps the usual policy rather than failing."""
+
+    def __init__(self, *, default: int, **kwargs: Any) -> None:
+        self.default = default
+        super().__init__(required=False, initial=default, **kwargs)
+
+    def clean(self, value: Any) -> int:
+        cleaned = super().clean(value)
+        return self.default if cleaned is None else cleaned
+
+
+def _days(label: str, *, initial: int, limit: int, help_text: str) -> forms.IntegerField:
+    """A number of days from 0 (switched off) to ``limit``, with errors that say what to type."""
+    bounds = f"Saisissez un nombre de jours entre 0 (aucune) et {limit}."
+    return _Days(
+        label=label,
+        default=initial,
+        min_value=0,
+        max_value=limit,
+        help_text=f"{help_text} Laissé vide : {initial}.",
+        error_messages={
+            "invalid": f"{bounds} Un nombre entier, sans unité.",
+            "min_value": f"{bounds} Un nombre négatif n'a pas de sens ici.",
+            "max_value": f"{bounds} Au-delà, le message n'a plus l'effet d'une relance.",
+        },
+        widget=forms.NumberInput(attrs={"min": 0, "max": limit}),
+    )
 
 
 class CampaignForm(DsfrForm):
@@ -75,6 +107,34 @@ class CampaignForm(DsfrForm):
         required=False,
         help_text="Par exemple « Chaque jour » pour une campagne mensuelle qui peut basculer.",
     )
+    # Reminder policy: the « Relances » fieldset (surveys.notices.send_reminders reads it).
+    remind_days_before = _days(
+        "Relance avant l'échéance (jours)",
+        initial=2,
+        limit=REMIND_MAX_DAYS,
+        help_text="Ceux qui n'ont pas encore répondu reçoivent un rappel ce nombre de jours "
+        "avant l'échéance, à partir de 7 h. 0 : pas de rappel avant.",
+    )
+    remind_on_due_day = forms.BooleanField(
+        label="Relance le matin de l'échéance",
+        required=False,
+        initial=True,
+        help_text="Un rappel à 7 h le jour même, s'il reste une réponse attendue.",
+    )
+    remind_days_after = _days(
+        "Relance après l'échéance (jours)",
+        initial=1,
+        limit=REMIND_MAX_DAYS,
+        help_text="Un message « réponse en retard » ce nombre de jours après l'échéance. "
+        "0 : aucune relance après.",
+    )
+    escalate_after_days = _days(
+        "Signalement du retard à l'ARS (jours)",
+        initial=3,
+        limit=ESCALATE_MAX_DAYS,
+        help_text="Au-delà de ce retard, les demandeurs de l'agence régionale reçoivent la liste "
+        "de leurs établissements en retard. 0 : aucun signalement.",
+    )
 
     def __init__(
         self,
@@ -103,6 +163,13 @@ class CampaignForm(DsfrForm):
             data["period_kind"] = FREQUENCY_KIND[frequency].value
         elif frequency == Frequency.ONCE and not data.get("period_kind"):
             self.add_error("period_kind", "Choisissez la période sur laquelle porte la campagne.")
+        after, escalate = data.get("remind_days_after"), data.get("escalate_after_days")
+        if after is not None and escalate and escalate < after:
+            self.add_error(
+                "escalate_after_days",
+                f"Le retard serait signalé à l'ARS ({escalate} j) avant la relance après "
+                f"l'échéance ({after} j) : saisissez au moins {after}, ou 0 pour ne pas signaler.",
+            )
         return data
 
     def values(self) -> dict[str, Any]:
