@@ -28,11 +28,15 @@ def site(request: HttpRequest) -> dict[str, object]:
         nav.append({"label": "Registre", "url": reverse("surveys:register")})
     if Role.RESPONDENT in roles:
         nav.append({"label": "Boîte de réception", "url": reverse("collection:inbox")})
+        nav.append({"label": "Mes données", "url": reverse("collection:my_data")})
+    if roles:
+        nav.append({"label": "Charge de collecte", "url": reverse("collection:burden")})
     if roles:
         nav.append({"label": "Annuaire", "url": reverse("referentials:establishment_list")})
     if Role.CURATOR in roles:
         nav.append({"label": "Propositions", "url": reverse("referentials:curation_proposal_list")})
         nav.append({"label": "Rattachements RPPS", "url": reverse("referentials:claim_list")})
+        nav.append({"label": "Questions ad hoc", "url": reverse("surveys:adhoc_candidates")})
     # The glossary is public: a common language is for everyone, logged in or not.
     nav.append({"label": "Glossaire", "url": reverse("glossary:definition_list")})
     if roles:
