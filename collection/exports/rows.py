@@ -1,0 +1,327 @@
+"""The rows of an export, read from the value store in bounded memory, and its codebook.
+
+Values are shared between campaigns: a campaign's values are those the store holds for the
+(unit, period) pairs it owes (its assignments) and the definitions its versions ask (plus its
+own ad-hoc questions), whoever declared them. Rows are read with ``.iterator(chunk_size=...)``
+(a server-side cursor on PostgreSQL), never loaded whole.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from collection.exports.access import ExportAccess
+from collection.exports.cells import Cell
+from collection.models import Channel, Value
+from referentials.models import VALUE_TYPE_LABELS, Definition, Territory
+from referentials.validation import ValueType
+from surveys.models import Assignment, Campaign, Question
+
+CHUNK_SIZE = 10_000
+
+UNIT_HEADER = [
+    "FINESS / RPPS",
+    "Nom",
+    "Département",
+    "Région",
+    "Catégorie",
+    "Libellé de catégorie",
+]
+LONG_HEADER = [
+    *UNIT_HEADER,
+    "Code",
+    "Libellé",
+    "Période",
+    "Valeur",
+    "Unité",
+    "Statut",
+    "Campagne de la déclaration",
+    "Canal",
+    "Modifiée le",
+]
+WIDE_FIXED_HEADER = [*UNIT_HEADER, "Période", "État de la demande"]
+CODEBOOK_HEADER = [
+    "Code",
+    "Libellé",
+    "Unité",
+    "Type",
+    "Agrégation entre établissements",
+    "Doctrine de remplissage",
+    "Origine",
+]
+AD_HOC = "Question ad hoc (propre à l'enquête, hors dictionnaire)"
+DICTIONARY = "Dictionnaire des définitions"
+
+_UNIT_FIELDS = (
+    "unit__finess",
+    "unit__national_id",
+    "unit__label",
+    "unit__territory_code",
+    "unit__establishment__region_code",
+    "unit__establishment__category_code",
+    "unit__establishment__category_label",
+)
+
+
+class ExportRefused(Exception):
+    """An export that cannot be made; the message (French) says why and what to do."""
+
+
+@dataclass(frozen=True)
+class CodebookEntry:
+    code: str
+    label: str
+    unit: str
+    value_type: str
+    aggregation: str
+    doctrine: str
+    definition_id: int | None
+
+    @property
+    def is_ad_hoc(self) -> bool:
+        return self.definition_id is None
+
+    def as_row(self) -> list[Cell]:
+        return [
+            self.code,
+            self.label,
+            self.unit,
+            self.value_type,
+            self.aggregation,
+            self.doctrine,
+            AD_HOC if self.is_ad_hoc else DICTIONARY,
+        ]
+
+
+@dataclass
+class Table:
+    """What a writer needs: a header, rows produced lazily, the codebook, a file name."""
+
+    header: list[str]
+    rows: Callable[[], Iterable[list[Cell]]]
+    count: Callable[[], int]
+    name: str
+    codebook: list[CodebookEntry] = field(default_factory=list)
+
+
+def _type_label(value_type: str) -> str:
+    try:
+        return VALUE_TYPE_LABELS[ValueType(value_type)]
+    except ValueError:
+        return value_type
+
+
+def codebook(campaign: Campaign) -> list[CodebookEntry]:
+    """Every question the campaign asked (its current version first), once per code."""
+    version_ids = {campaign.version_id, *campaign.periods.values_list("version_id", flat=True)}
+    questions = sorted(
+        Question.objects.filter(version_id__in=version_ids).select_related(
+            "definition", "section", "version"
+        ),
+        key=lambda q: (
+            q.version_id != campaign.version_id,
+            -q.version.number,
+            q.section.order,
+            q.order,
+            q.pk,
+        ),
+    )
+    aggregations = dict(Definition.EstablishmentAggregation.choices)
+    entries: dict[str, CodebookEntry] = {}
+    for question in questions:
+        definition = question.definition
+        if definition is not None:
+            entry = CodebookEntry(
+                code=definition.code,
+                label=definition.label,
+                unit=definition.unit,
+                value_type=_type_label(definition.value_type),
+                aggregation=aggregations.get(definition.establishment_aggregation, ""),
+                doctrine=definition.doctrine,
+                definition_id=definition.pk,
+            )
+        else:
+            entry = CodebookEntry(
+                code=question.code,
+                label=question.label,
+                unit=question.unit,
+                value_type=_type_label(question.value_type),
+                aggregation="",
+                doctrine=question.help_text,
+                definition_id=None,
+            )
+        entries.setdefault(entry.code, entry)
+    return list(entries.values())
+
+
+def campaign_values(
+    access: ExportAccess, *, entries: list[CodebookEntry], period_keys: Iterable[str] = ()
+) -> QuerySet[Value]:
+    """The store's values a campaign owes, in the user's rows, of ``period_keys`` (all if
+    empty)."""
+    campaign = access.campaign
+    asked = Q(definition_id__in=[e.definition_id for e in entries if not e.is_ad_hoc])
+    ad_hoc = [e.code for e in entries if e.is_ad_hoc]
+    if ad_hoc:
+        asked |= Q(definition__isnull=True, survey_id=campaign.survey_id, code__in=ad_hoc)
+    owed = Assignment.objects.filter(
+        campaign_id=campaign.pk, unit_id=OuterRef("unit_id"), period__key=OuterRef("period_key")
+    )
+    values = Value.objects.filter(asked, Exists(owed)).filter(access.scope.units_q("unit__"))
+    keys = sorted(set(period_keys))
+    if keys:
+        values = values.filter(period_key__in=keys)
+    return values
+
+
+def campaign_assignments(
+    access: ExportAccess, *, period_keys: Iterable[str] = ()
+) -> QuerySet[Assignment]:
+    assignments = Assignment.objects.filter(campaign_id=access.campaign.pk).filter(
+        access.scope.units_q("unit__")
+    )
+    keys = sorted(set(period_keys))
+    if keys:
+        assignments = assignments.filter(period__key__in=keys)
+    return assignments
+
+
+def _regions() -> dict[str, str]:
+    return dict(Territory.objects.values_list("code", "region_id"))
+
+
+def _unit_cells(row: tuple[Any, ...], regions: dict[str, str]) -> list[Cell]:
+    finess, national_id, label, territory, region, category, category_label = row
+    return [
+        finess or national_id,
+        label,
+        territory,
+        region or regions.get(territory, ""),
+        category or "",
+        category_label or "",
+    ]
+
+
+def value_cell(data: Any, number: Decimal | None) -> Cell:
+    """The stored value as a cell: numbers as numbers, the rest as text."""
+    if number is not None:
+        return number.normalize() if number != 0 else Decimal(0)
+    match data:
+        case None:
+            return None
+        case bool():
+            return "oui" if data else "non"
+        case list():
+            return ", ".join(str(item) for item in data)
+        case _:
+            return str(data)
+
+
+def _local(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def long_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Table:
+    """One row per value."""
+    entries = codebook(access.campaign)
+    values = campaign_values(access, entries=entries, period_keys=period_keys)
+    by_definition = {e.definition_id: e for e in entries if not e.is_ad_hoc}
+    by_code = {e.code: e for e in entries if e.is_ad_hoc}
+    statuses = dict(Value.Status.choices)
+    channels = dict(Channel.choices)
+
+    def rows() -> Iterator[list[Cell]]:
+        regions = _regions()
+        zone = timezone.get_current_timezone()
+        for row in (
+            values.order_by("unit_id", "period_start", "code")
+            .values_list(
+                *_UNIT_FIELDS,
+                "definition_id",
+                "code",
+                "period_key",
+                "data",
+                "number",
+                "status",
+                "campaign__title",
+                "channel",
+                "changed_at",
+            )
+            .iterator(chunk_size=CHUNK_SIZE)
+        ):
+            definition_id, code, period, data, number, status, title, channel, at = row[7:]
+            entry = by_definition.get(definition_id) or by_code.get(code)
+            yield [
+                *_unit_cells(row[:7], regions),
+                entry.code if entry else code,
+                entry.label if entry else "",
+                period,
+                value_cell(data, number),
+                entry.unit if entry else "",
+                statuses.get(status, status),
+                title or "",
+                channels.get(channel, channel),
+                _local(at, zone),
+            ]
+
+    return Table(
+        header=LONG_HEADER,
+        rows=rows,
+        count=values.count,
+        name=f"valeurs-campagne-{access.campaign.pk}",
+        codebook=entries,
+    )
+
+
+def wide_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Table:
+    """One row per unit and period the campaign owes, one column per question code.
+
+    Assignments and values are read in the same order (unit, period start) and merged, so
+    that memory holds one row at a time.
+    """
+    entries = codebook(access.campaign)
+    values = campaign_values(access, entries=entries, period_keys=period_keys)
+    assignments = campaign_assignments(access, period_keys=period_keys)
+    column_of_definition = {e.definition_id: i for i, e in enumerate(entries) if not e.is_ad_hoc}
+    column_of_code = {e.code: i for i, e in enumerate(entries) if e.is_ad_hoc}
+    statuses = dict(Assignment.Status.choices)
+
+    def rows() -> Iterator[list[Cell]]:
+        regions = _regions()
+        stored = (
+            values.order_by("unit_id", "period_start", "period_key")
+            .values_list(
+                "unit_id", "period_start", "period_key", "definition_id", "code", "data", "number"
+            )
+            .iterator(chunk_size=CHUNK_SIZE)
+        )
+        pending = next(stored, None)
+        for row in (
+            assignments.order_by("unit_id", "period__start", "period__key")
+            .values_list(*_UNIT_FIELDS, "unit_id", "period__start", "period__key", "status")
+            .iterator(chunk_size=CHUNK_SIZE)
+        ):
+            unit_id, start, key, status = row[7:]
+            cells: list[Cell] = [None] * len(entries)
+            while pending is not None and pending[:3] < (unit_id, start, key):
+                pending = next(stored, None)
+            while pending is not None and pending[:3] == (unit_id, start, key):
+                definition_id, code, data, number = pending[3:]
+                column = column_of_definition.get(definition_id, column_of_code.get(code))
+                if column is not None:
+                    cells[column] = value_cell(data, number)
+                pending = next(stored, None)
+            yield [*_unit_cells(row[:7], regions), key, statuses.get(status, status), *cells]
+
+    return Table(
+        header=[*WIDE_FIXED_HEADER, *(e.code for e in entries)],
+        rows=rows,
+        count=assignments.count,
+        name=f"valeurs-par-etablissement-campagne-{access.campaign.pk}",
+        codebook=entries,
+    )
