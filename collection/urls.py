@@ -14,4 +14,10 @@ urlpatterns = [
     path("demandes/<int:pk>/dispense/", views.exemption_request, name="exemption_request"),
     path("", include("collection.urls_spreadsheets")),
     *urls_form.urlpatterns,
+    path("", include("collection.urls_burden")),
+    path("", include("collection.urls_quality")),
+    path("", include("collection.urls_reuse")),
+    path("", include("collection.urls_overlaps")),
+    path("", include("collection.urls_followup")),
+    path("", include("collection.urls_exports")),
 ]
