@@ -18,9 +18,11 @@ from django.utils import timezone
 from collection.exports.access import ExportAccess
 from collection.exports.cells import Cell
 from collection.models import Channel, Value
-from referentials.models import VALUE_TYPE_LABELS, Definition, Territory
+from collection.reuse import Served, served_values
+from referentials.models import VALUE_TYPE_LABELS, Definition, ReportingUnit, Territory
 from referentials.validation import ValueType
-from surveys.models import Assignment, Campaign, Question
+from surveys.coverage import NUMERIC_TYPES
+from surveys.models import Assignment, Campaign, OverlapChoice, Question
 
 CHUNK_SIZE = 10_000
 
@@ -191,6 +193,52 @@ def campaign_assignments(
     return assignments
 
 
+SERVED_STATUS = "Servie (réutilisée)"
+SERVED_CHANNEL = "réutilisation"
+
+
+def served_by_period(
+    access: ExportAccess, *, period_keys: Iterable[str] = ()
+) -> Iterator[tuple[str, dict[tuple[int, str], Served]]]:
+    """For a campaign that chose reuse, the values served from finer periods, period by
+    period, in the user's rows: (unit id, code) -> Served, available ones only.
+
+    A value served from the very same period is a stored value of that period, which
+    ``campaign_values`` already reads; only aggregates (a week from its days) are added, so
+    that an export shows what the results show, each value once."""
+    campaign = access.campaign
+    if campaign.overlap_choice != OverlapChoice.REUSE:
+        return
+    keys = set(period_keys)
+    for key in campaign.periods.order_by("start").values_list("key", flat=True):
+        if keys and key not in keys:
+            continue
+        units = list(
+            campaign_assignments(access, period_keys=[key]).values_list("unit_id", flat=True)
+        )
+        if not units:
+            continue
+        served = served_values(campaign=campaign, period_key=key, unit_ids=units)
+        yield (
+            key,
+            {k: s for k, s in served.items() if s.available and s.needed != (key,)},
+        )
+
+
+def _served_cell(served: Served, numeric: bool) -> Cell:
+    number = Decimal(str(served.data)) if numeric and served.data is not None else None
+    return value_cell(served.data, number)
+
+
+def _numeric_definitions(entries: list[CodebookEntry]) -> set[int]:
+    ids = [e.definition_id for e in entries if e.definition_id is not None]
+    return set(
+        Definition.objects.filter(pk__in=ids, value_type__in=NUMERIC_TYPES).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def _regions() -> dict[str, str]:
     return dict(Territory.objects.values_list("code", "region_id"))
 
@@ -268,6 +316,7 @@ def long_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Tabl
                 channels.get(channel, channel),
                 _local(at, zone),
             ]
+        yield from _served_rows(access, entries, period_keys, regions)
 
     return Table(
         header=LONG_HEADER,
@@ -276,6 +325,41 @@ def long_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Tabl
         name=f"valeurs-campagne-{access.campaign.pk}",
         codebook=entries,
     )
+
+
+def _served_rows(
+    access: ExportAccess,
+    entries: list[CodebookEntry],
+    period_keys: Iterable[str],
+    regions: dict[str, str],
+) -> Iterator[list[Cell]]:
+    """The long rows of values served from finer periods (after the stored ones)."""
+    by_code = {e.code: e for e in entries}
+    numeric = _numeric_definitions(entries)
+    titles = dict(
+        Campaign.objects.values_list("pk", "title").filter(served_to__campaign=access.campaign)
+    )
+    for key, served in served_by_period(access, period_keys=period_keys):
+        units = {
+            row[0]: row[1:]
+            for row in ReportingUnit.objects.filter(
+                pk__in={unit_id for unit_id, _ in served}
+            ).values_list("pk", *(f.removeprefix("unit__") for f in _UNIT_FIELDS))
+        }
+        for (unit_id, code), item in sorted(served.items()):
+            entry = by_code.get(code)
+            yield [
+                *_unit_cells(units[unit_id], regions),
+                code,
+                entry.label if entry else "",
+                key,
+                _served_cell(item, item.definition_id in numeric),
+                entry.unit if entry else "",
+                SERVED_STATUS,
+                titles.get(item.source_campaign_id, "") if item.source_campaign_id else "",
+                SERVED_CHANNEL,
+                None,
+            ]
 
 
 def wide_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Table:
@@ -293,6 +377,9 @@ def wide_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Tabl
 
     def rows() -> Iterator[list[Cell]]:
         regions = _regions()
+        # Served values of a reusing campaign, by period (bounded by its units x questions).
+        served = dict(served_by_period(access, period_keys=period_keys))
+        numeric = _numeric_definitions(entries) if served else set()
         stored = (
             values.order_by("unit_id", "period_start", "period_key")
             .values_list(
@@ -316,6 +403,12 @@ def wide_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Tabl
                 if column is not None:
                     cells[column] = value_cell(data, number)
                 pending = next(stored, None)
+            period_served = served.get(key)
+            if period_served:
+                for column, entry in enumerate(entries):
+                    item = period_served.get((unit_id, entry.code))
+                    if item is not None and cells[column] is None:
+                        cells[column] = _served_cell(item, item.definition_id in numeric)
             yield [*_unit_cells(row[:7], regions), key, statuses.get(status, status), *cells]
 
     return Table(

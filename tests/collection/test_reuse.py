@@ -148,3 +148,23 @@ def test_results_read_served_values_for_every_unit_in_a_fixed_number_of_queries(
     assert many == few <= 12  # the schema, the period, its units, then 4 queries for all
     assert len(served) == 11 and served[(unit.pk, "lits")] == reuse.served_for(assignment)["lits"]
     assert {s.data for (u, _), s in served.items() if u != unit.pk} == {"14"}
+
+
+def test_exports_of_a_reusing_campaign_carry_the_served_values_like_its_results(unit):
+    """The weekly stock served from the last day is in the long and the wide export, once,
+    marked as reused, and the daily values themselves are not the weekly campaign's rows."""
+    from accounts.scoping import Scope
+    from collection.exports.access import ExportAccess
+    from collection.exports.rows import SERVED_STATUS, long_table, wide_table
+
+    assignment, source = _week(unit, "stock", ["1", "2", "3", "4", "5", "6", "7"])
+    target = assignment.campaign
+    access = ExportAccess(campaign=target, user=None, scope=Scope(nationwide=True), whole=True)
+    long_rows = list(long_table(access).rows())
+    assert [(r[6], r[8], r[9], r[11], r[12]) for r in long_rows] == [
+        ("lits", "2026-W49", 7, SERVED_STATUS, "Capacités")
+    ]
+    wide = wide_table(access)
+    [row] = list(wide.rows())
+    assert row[wide.header.index("lits")] == 7
+    assert row[wide.header.index("visites")] is None
