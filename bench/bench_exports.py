@@ -2,7 +2,7 @@
 
 Run from the repository root, on PostgreSQL::
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/recueil_bench_h8 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/recueil_bench \\
         DJANGO_DEBUG=1 .venv/bin/python bench/bench_exports.py [ESTABLISHMENTS]
 
 Migrates the database if needed and writes its world once (kept for the next run, found by

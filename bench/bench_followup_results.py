@@ -2,7 +2,7 @@
 
 Run from the repository root, on PostgreSQL::
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/recueil_bench_h6 \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/recueil_bench \\
         DJANGO_DEBUG=1 .venv/bin/python bench/bench_followup_results.py [ESTABLISHMENTS] [PERIODS]
 
 Migrates the database if needed, writes its own rows with set-based SQL (ESTABLISHMENTS sites
