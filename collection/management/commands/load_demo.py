@@ -322,9 +322,9 @@ class Command(BaseCommand):
                 User.objects.create_superuser(email="admin@demo.sante.fr", password=DEMO_PASSWORD)
             rows.append(("admin@demo.sante.fr", "administration technique (/admin/)"))
             campaign = demo_campaign(User.objects.get(email="demandeur.dgos@demo.sante.fr"))
-            answered = 0
             if not campaign.assignments.filter(status=Assignment.Status.SUBMITTED).exists():
-                answered = demo_answers(campaign)
+                demo_answers(campaign)
+            answered = campaign.assignments.filter(status=Assignment.Status.SUBMITTED).count()
             draft = demo_overlapping_draft(User.objects.get(email="agent.ars-ara@demo.sante.fr"))
         self.stdout.write(
             self.style.SUCCESS(
@@ -335,7 +335,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Campagne « {campaign.title} » : {campaign.get_status_display().lower()}, "
             f"{campaign.audience_size} établissements destinataires, {answered} réponses "
-            f"passées enregistrées"
+            f"transmises"
         )
         self.stdout.write(
             f"Brouillon de l'ARS Auvergne-Rhône-Alpes « {draft.title} » : sa page d'envoi "
