@@ -3,7 +3,8 @@
 - ``GET``: the overlap analysis (``collection.overlaps.analyse``) of a draft or scheduled
   campaign, now; for a campaign already sent, the analysis recorded with the choice;
 - ``POST {"choix": ..., "justification": ..., "message_coordination": ...}``: records the
-  requester's choice (``collection.sending.overlap_decide``); then ``POST .../ouvrir/`` sends.
+  requester's choice (``collection.sending.overlap_decide``); then ``POST .../ouvrir/`` sends
+  (refused while the choice is ``coordonner``: the other owner's answer comes first).
 
 Scoped like the surveys campaigns API (``surveys/api.py``): requesters and viewers, the
 campaigns the register shows them (404 otherwise); only the owner's requesters record a choice
@@ -161,7 +162,9 @@ class CampaignOverlapsApi(APIView):
         summary="Enregistrer la suite donnée aux chevauchements",
         description="Refait l'analyse et enregistre le choix : reutiliser (les cellules "
         "couvertes ne sont pas demandées, elles sont servies depuis l'entrepôt), coordonner "
-        "(une demande part au propriétaire de chaque campagne qui chevauche), "
+        "(une demande part au propriétaire de chaque campagne qui chevauche ; la campagne "
+        "attend sa réponse : ``ouvrir/`` est refusée jusqu'à un nouveau choix, reutiliser si "
+        "elle est acceptée, envoyer_malgre_tout si elle est refusée), "
         "envoyer_malgre_tout (avec une justification). Sans chevauchement, le choix enregistré "
         "est « aucun ». L'ouverture (``ouvrir/``) est refusée tant qu'aucun choix n'est "
         "enregistré.",

@@ -10,12 +10,15 @@ on the campaign with the analysis as it stood (``Campaign.overlap_*``; the regis
   already in the store, from ``Analysis.reuse_plan()`` (``collection.reuse`` serves them);
 - **coordinate**: one ``CoordinationRequest`` per organisation owning an overlapping campaign
   (to its campaign covering the most cells), asking it to add the definitions of this campaign
-  it does not ask (``surveys.coordination``);
+  it does not ask (``surveys.coordination``). The campaign is not sent with this choice (it
+  would ask every covered cell again): once answered, the requester chooses again, reuse or
+  send anyway; a new choice withdraws the requests still pending;
 - **send anyway**, with a justification (stored, shown in the register).
 
 Without any overlap the choice is ``none``. ``surveys`` cannot import this module: its send
-and schedule views and its ``ouvrir`` API only refuse a campaign whose ``overlap_choice`` is
-empty, and lead here.
+and schedule views and its ``ouvrir`` API refuse a campaign whose ``overlap_choice`` is empty
+or « coordinate » (``surveys.campaigns.awaits_overlap_choice``), and lead here. Editing a
+draft's audience, periods or version forgets the choice (``surveys.campaigns.overlap_reset``).
 """
 
 import datetime as dt
@@ -28,7 +31,11 @@ from accounts.services import audit_record
 from collection import overlaps
 from referentials.models import Definition
 from surveys import campaigns
-from surveys.coordination import CoordinationError, coordination_request_create
+from surveys.coordination import (
+    CoordinationError,
+    coordination_request_create,
+    coordination_withdraw_pending,
+)
 from surveys.models import (
     Campaign,
     CampaignEvent,
@@ -176,11 +183,23 @@ def overlap_decide(
             "new": analysis.new,
             "overlapping": [o.campaign_id for o in analysis.overlaps],
         }
+        if choice == OverlapChoice.COORDINATE and locked.status != Campaign.Status.DRAFT:
+            raise SendingError(
+                "La campagne est programmée : elle s'ouvrira à sa date sans attendre de réponse. "
+                "Une coordination se demande avant de programmer l'ouverture : choisissez de "
+                "réutiliser les valeurs, ou d'envoyer malgré tout en le justifiant."
+            )
+        kept: list[int] = []
         if choice == OverlapChoice.REUSE:
             details["reuses"] = _write_reuses(locked, analysis)
         elif choice == OverlapChoice.COORDINATE:
             requests = _coordinate(locked, analysis, (coordination_message or "").strip(), user)
-            details["coordination_requests"] = [r.pk for r in requests]
+            kept = [r.pk for r in requests]
+            details["coordination_requests"] = kept
+        # Requests from an earlier « coordinate » that this choice does not renew.
+        withdrawn = coordination_withdraw_pending(campaign=locked, user=user, keep=kept)
+        if withdrawn:
+            details["coordination_withdrawn"] = withdrawn
         locked.overlap_choice = choice
         locked.overlap_justification = justification if choice == OverlapChoice.SEND_ANYWAY else ""
         locked.overlap_analysed_at = timezone.now()
@@ -217,7 +236,18 @@ def campaign_send_checked(
     user: User,
 ) -> Campaign:
     """Record the choice and send the campaign (or schedule it at ``opens_at``), in one
-    transaction: a refused sending keeps no choice, no reuse and no coordination request."""
+    transaction: a refused sending keeps no choice, no reuse and no coordination request.
+
+    « Coordinate » is refused: sent now, the campaign would ask every covered cell again
+    with no justification. That choice is recorded alone (``overlap_decide``); once the other
+    owner has answered, the requester comes back and chooses reuse or send anyway."""
+    if choice == OverlapChoice.COORDINATE:
+        raise SendingError(
+            "Une campagne qui demande une coordination attend la réponse de l'autre "
+            "propriétaire avant d'être envoyée : enregistrez ce choix sans envoyer. Quand il "
+            "aura répondu, revenez ici : s'il accepte, choisissez de réutiliser ses valeurs ; "
+            "s'il refuse, envoyez malgré tout en le justifiant."
+        )
     try:
         with transaction.atomic():
             decided = overlap_decide(

@@ -27,14 +27,20 @@ NOT_FOUND = "Campagne introuvable ou hors de votre organisation."
 PERIOD_KINDS = dict(PERIOD_KIND_CHOICES)
 SHOWN_PERIODS = 6
 THEN_SCHEDULE = "programmer"
+AWAITING = (
+    " La campagne reste en brouillon : quand l'autre propriétaire aura répondu, revenez "
+    "choisir la réutilisation (acceptée) ou l'envoi malgré tout (refusée)."
+)
 
 CHOICE_HINTS = {
     OverlapChoice.REUSE: "Les cellules déjà couvertes ne sont pas demandées : les établissements "
     "voient la valeur déjà déclarée, avec sa provenance, et peuvent la corriger ; vos résultats "
     "la lisent dans l'entrepôt. Seules les cellules nouvelles sont demandées.",
     OverlapChoice.COORDINATE: "Une demande part au propriétaire de chaque campagne qui "
-    "chevauche la vôtre : ajouter à sa campagne les définitions qu'elle ne demande pas. S'il "
-    "accepte, ses prochaines périodes les posent ; vous pourrez alors réutiliser ses valeurs.",
+    "chevauche la vôtre : ajouter à sa campagne les définitions qu'elle ne demande pas. Votre "
+    "campagne n'est pas envoyée : enregistrez ce choix sans envoyer. Quand il aura répondu, "
+    "revenez ici : s'il accepte, choisissez de réutiliser ses valeurs ; s'il refuse, envoyez "
+    "malgré tout en le justifiant.",
     OverlapChoice.SEND_ANYWAY: "Toutes les questions sont posées, y compris celles déjà "
     "demandées ailleurs. Justifiez ce choix : la justification figure au registre des collectes.",
 }
@@ -158,9 +164,10 @@ def campaign_overlaps(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Choix enregistré : {OverlapChoice(decided.overlap_choice).label.lower()}.",
+                f"Choix enregistré : {OverlapChoice(decided.overlap_choice).label.lower()}."
+                + (AWAITING if decided.overlap_choice == OverlapChoice.COORDINATE else ""),
             )
-            if scheduling:
+            if scheduling and decided.overlap_choice != OverlapChoice.COORDINATE:
                 return redirect("surveys:campaign_schedule", pk=campaign.pk)
             return redirect("surveys:campaign_detail", pk=campaign.pk)
     if decidable:
@@ -182,6 +189,8 @@ def campaign_overlaps(request: HttpRequest, pk: int) -> HttpResponse:
         "recorded_label": OverlapChoice(campaign.overlap_choice).label
         if campaign.overlap_choice
         else "",
+        "coordinating": campaign.overlap_choice == OverlapChoice.COORDINATE,
+        "coordinate_label": OverlapChoice.COORDINATE.label,
         **summary_rows(summary),
     }
     if decidable:

@@ -37,7 +37,7 @@ from accounts.models import Role
 from accounts.scoping import has_role
 from surveys import builder, campaigns, selectors_builder
 from surveys import selectors_register as register
-from surveys.models import Question, Section, Survey, SurveyVersion
+from surveys.models import OverlapChoice, Question, Section, Survey, SurveyVersion
 from surveys.serializers import (
     CampaignDetailOutput,
     CampaignFilterInput,
@@ -268,11 +268,16 @@ class _CampaignActionApi(APIView):
                 f"Seuls les demandeurs de l'organisation propriétaire peuvent {self.action_name} "
                 "cette campagne."
             )
-        if self.needs_overlap_choice and not campaign.overlap_choice:
+        if self.needs_overlap_choice and campaigns.awaits_overlap_choice(campaign):
+            address = f"/api/v1/campagnes/{campaign.pk}/chevauchements/"
             return _errors(
                 [
-                    "Analysez d'abord les chevauchements de la campagne et enregistrez votre "
-                    f"choix : GET puis POST /api/v1/campagnes/{campaign.pk}/chevauchements/."
+                    "Une coordination est demandée pour cette campagne : quand l'autre "
+                    "propriétaire aura répondu, enregistrez « reutiliser » (acceptée) ou "
+                    f"« envoyer_malgre_tout » avec une justification (refusée) : POST {address}."
+                    if campaign.overlap_choice == OverlapChoice.COORDINATE
+                    else "Analysez d'abord les chevauchements de la campagne et enregistrez "
+                    f"votre choix : GET puis POST {address}."
                 ],
                 status.HTTP_409_CONFLICT,
             )

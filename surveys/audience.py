@@ -57,6 +57,7 @@ from referentials.models import (
     Status,
 )
 from referentials.units import units_for_establishments, units_for_professionals
+from surveys.campaigns import overlap_reset
 from surveys.models import Campaign, CampaignEvent
 
 ESTABLISHMENT = ReportingUnit.Kind.ESTABLISHMENT
@@ -587,15 +588,18 @@ def audience_save(*, campaign: Campaign, filters: Filters, user: User) -> Campai
             raise AudienceError(
                 "La campagne n'est plus en brouillon : son audience ne se modifie plus."
             )
+        changed = locked.audience_filters != cleaned
         locked.audience_filters = cleaned
         locked.audience_size = size
         locked.save(update_fields=["audience_filters", "audience_size", "updated_at"])
+        # Other establishments asked: the overlap choice was made on another analysis.
+        reset = changed and overlap_reset(campaign=locked, user=user)
         CampaignEvent.objects.create(
             campaign=locked,
             kind=CampaignEvent.Kind.EDIT,
             actor=user,
             comment="Audience modifiée",
-            details={"audience_filters": cleaned, "audience_size": size},
+            details={"audience_filters": cleaned, "audience_size": size, "overlap_reset": reset},
         )
         audit_record(
             actor=user,

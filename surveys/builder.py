@@ -390,8 +390,11 @@ def freeze_version(*, version: SurveyVersion, user: User | None) -> SurveyVersio
 
 
 @transaction.atomic
-def new_version(*, survey: Survey, user: User) -> SurveyVersion:
-    """The draft to edit: a copy of the latest version (sections, questions) numbered +1.
+def new_version(
+    *, survey: Survey, user: User, source: SurveyVersion | None = None
+) -> SurveyVersion:
+    """The draft to edit: a copy of ``source`` (by default the latest version: sections,
+    questions) numbered after the latest.
 
     If a draft exists already it is returned: a survey has one draft at a time.
     """
@@ -400,12 +403,15 @@ def new_version(*, survey: Survey, user: User) -> SurveyVersion:
     draft = draft_version(survey)
     if draft is not None:
         return draft
-    latest = latest_version(survey)
-    if latest is None:
+    newest = latest_version(survey)
+    latest = newest if source is None else source
+    if newest is None or latest is None:
         raise BuilderError("Ce questionnaire n'a aucune version à copier.")
+    if latest.survey_id != survey.pk:
+        raise BuilderError("Cette version appartient à un autre questionnaire.")
     copy = SurveyVersion.objects.create(
         survey=survey,
-        number=latest.number + 1,
+        number=newest.number + 1,
         title=latest.title,
         purpose=latest.purpose,
         legal_basis=latest.legal_basis,

@@ -40,7 +40,9 @@ from surveys.models import (
     Campaign,
     CampaignEvent,
     CampaignPeriod,
+    CampaignReuse,
     Frequency,
+    OverlapChoice,
     Survey,
     SurveyVersion,
 )
@@ -275,6 +277,53 @@ def check_reminder_policy(campaign: Campaign) -> None:
 # --- Draft ----------------------------------------------------------------------------------------
 
 
+# What a campaign asks, besides its audience: changing one of these on a draft makes its overlap
+# analysis stale (``overlap_reset``).
+ASKED_FIELDS = ("unit_kind", "frequency", "period_kind", "start_date", "end_date", "version_id")
+OVERLAP_FIELDS = (
+    "overlap_choice",
+    "overlap_justification",
+    "overlap_analysed_at",
+    "overlap_decided_by",
+    "overlap_summary",
+)
+
+
+def overlap_reset(*, campaign: Campaign, user: User) -> bool:
+    """Forget the overlap choice of a draft whose audience, periods or version just changed:
+    the choice was made on another analysis, so sending waits for a new one (collection's
+    overlap page). Clears the ``overlap_*`` fields, deletes its ``CampaignReuse`` rows and
+    withdraws its pending coordination requests. The caller holds the campaign's row lock,
+    inside its transaction, and saves nothing else for it. Returns whether a choice was
+    forgotten."""
+    from surveys.coordination import coordination_withdraw_pending
+
+    had_choice = bool(campaign.overlap_choice)
+    reuses, _ = CampaignReuse.objects.filter(campaign=campaign).delete()
+    withdrawn = coordination_withdraw_pending(campaign=campaign, user=user)
+    if not (had_choice or reuses or withdrawn):
+        return False
+    campaign.overlap_choice = ""
+    campaign.overlap_justification = ""
+    campaign.overlap_analysed_at = None
+    campaign.overlap_decided_by = None
+    campaign.overlap_summary = {}
+    campaign.save(update_fields=[*OVERLAP_FIELDS, "updated_at"])
+    audit_record(
+        actor=user,
+        action="campaign.overlap_reset",
+        target=campaign,
+        details={"reuses": reuses, "coordination_requests": withdrawn},
+    )
+    return True
+
+
+def awaits_overlap_choice(campaign: Campaign) -> bool:
+    """Whether sending or scheduling must wait for the overlap page (collection.sending):
+    no choice recorded yet, or a coordination asked and not answered by a new choice."""
+    return campaign.overlap_choice in ("", OverlapChoice.COORDINATE)
+
+
 def _latest_version(survey: Survey) -> SurveyVersion:
     version = survey.versions.order_by("-number").first()
     if version is None:
@@ -393,6 +442,7 @@ def campaign_update(
         if locked.status != Campaign.Status.DRAFT:
             raise CampaignError("Seule une campagne en brouillon se modifie.")
         before = {field: str(getattr(locked, field)) for field in _EDITABLE}
+        asked_before = {field: getattr(locked, field) for field in ASKED_FIELDS}
         _apply(
             locked,
             {
@@ -430,7 +480,11 @@ def campaign_update(
             for field in _EDITABLE
             if before[field] != str(getattr(locked, field))
         }
-        _event(locked, kind=CampaignEvent.Kind.EDIT, user=user, details={"changed": changed})
+        details: dict[str, object] = {"changed": changed}
+        if asked_before != {field: getattr(locked, field) for field in ASKED_FIELDS}:
+            # What is asked changed: the overlap choice was made on another analysis.
+            details["overlap_reset"] = overlap_reset(campaign=locked, user=user)
+        _event(locked, kind=CampaignEvent.Kind.EDIT, user=user, details=details)
         audit_record(actor=user, action="campaign.update", target=locked, details=changed)
     return locked
 

@@ -29,7 +29,7 @@ from referentials.models import Definition
 from surveys import builder
 from surveys.campaigns import is_requester_of
 from surveys.models import Campaign, CampaignEvent, CoordinationRequest
-from surveys.selectors_builder import draft_version
+from surveys.selectors_builder import draft_version, latest_version
 
 REQUESTED_TEMPLATE = "surveys/emails/coordination_requested"
 DECIDED_TEMPLATE = "surveys/emails/coordination_decided"
@@ -245,8 +245,19 @@ def coordination_accept(
                 f"{draft.number}) en cours de modification : terminez-la avant d'accepter, ou "
                 "ajoutez-y vous-même ces définitions dans le constructeur."
             )
+        latest = latest_version(target.survey)
+        if latest is not None and latest.pk != target.version_id:
+            # Copying the campaign's version would drop what the later one changed for every
+            # new campaign of the survey; copying the later one would change the campaign's
+            # other questions: neither is what was asked.
+            raise CoordinationError(
+                f"La campagne « {target.title} » pose la version {target.version.number} de "
+                f"son enquête, qui en a depuis une version {latest.number} : les questions ne "
+                "peuvent pas lui être ajoutées sans changer ses autres questions. Refusez la "
+                "demande en expliquant pourquoi au demandeur."
+            )
         try:
-            version = builder.new_version(survey=target.survey, user=user)
+            version = builder.new_version(survey=target.survey, user=user, source=target.version)
             asked = set(
                 version.questions.filter(definition__isnull=False).values_list(
                     "definition_id", flat=True
@@ -338,3 +349,28 @@ def coordination_withdraw(*, request: CoordinationRequest, user: User) -> Coordi
         locked.save(update_fields=["status", "decided_by", "decided_at"])
         audit_record(actor=user, action="coordination.withdraw", target=locked)
     return locked
+
+
+def coordination_withdraw_pending(
+    *, campaign: Campaign, user: User | None, keep: Sequence[int] = ()
+) -> list[int]:
+    """Withdraw the pending requests ``campaign`` sent (but those in ``keep``), when its
+    overlap choice is replaced or forgotten (``collection.sending.overlap_decide``,
+    ``surveys.campaigns.overlap_reset``). The caller holds the campaign's row lock and has
+    checked the user. Returns the ids withdrawn; nothing is sent to the other side, as for
+    ``coordination_withdraw``."""
+    pending = CoordinationRequest.objects.filter(
+        requesting_campaign=campaign, status=CoordinationRequest.Status.PENDING
+    ).exclude(pk__in=keep)
+    ids = list(pending.values_list("pk", flat=True))
+    if ids:
+        CoordinationRequest.objects.filter(pk__in=ids).update(
+            status=CoordinationRequest.Status.WITHDRAWN, decided_by=user, decided_at=timezone.now()
+        )
+        audit_record(
+            actor=user,
+            action="coordination.withdraw",
+            target=campaign,
+            details={"coordination_requests": ids, "reason": "overlap choice replaced"},
+        )
+    return ids

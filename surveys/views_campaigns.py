@@ -33,7 +33,7 @@ from surveys.forms_campaigns import (
     ReasonForm,
     ScheduleForm,
 )
-from surveys.models import Assignment, Campaign, Survey
+from surveys.models import Assignment, Campaign, OverlapChoice, Survey
 
 NOT_FOUND = "Campagne introuvable ou hors de votre organisation."
 STATUSES = list(Assignment.Status)
@@ -255,6 +255,11 @@ OVERLAP_FIRST = (
     "Avant d'envoyer, vérifiez si d'autres campagnes demandent déjà ces données aux mêmes "
     "établissements, et choisissez la suite à donner."
 )
+COORDINATION_FIRST = (
+    "Une coordination est demandée pour cette campagne : quand l'autre propriétaire aura "
+    "répondu, choisissez de réutiliser ses valeurs (acceptée) ou d'envoyer malgré tout en le "
+    "justifiant (refusée), puis envoyez."
+)
 
 
 def _action_available(campaign: Campaign, action: str) -> bool:
@@ -311,9 +316,15 @@ def _campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     elif action == "campaign_crisis":
         form = CommentForm(request.POST or None)
     available = _action_available(campaign, action)
-    if available and action in OVERLAP_GATED and not campaign.overlap_choice:
-        # The overlap analysis comes first (collection.overlaps): no choice, no sending.
-        messages.info(request, OVERLAP_FIRST)
+    if available and action in OVERLAP_GATED and campaigns.awaits_overlap_choice(campaign):
+        # The overlap analysis comes first (collection.overlaps): no choice, no sending; a
+        # coordination asked waits for its answer and a new choice.
+        messages.info(
+            request,
+            COORDINATION_FIRST
+            if campaign.overlap_choice == OverlapChoice.COORDINATE
+            else OVERLAP_FIRST,
+        )
         then = "?suite=programmer" if action == "campaign_schedule" else ""
         return redirect(reverse("collection:campaign_overlaps", kwargs={"pk": campaign.pk}) + then)
     if request.method == "POST" and available and (form is None or form.is_valid()):

@@ -235,6 +235,181 @@ def test_sending_checked_schedules_when_given_an_opening_time(world, cast):
     assert scheduled.overlap_choice == OverlapChoice.SEND_ANYWAY
 
 
+def test_a_new_choice_withdraws_the_coordination_requests_still_pending(world, cast):
+    draft = world["draft"]
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.COORDINATE, user=cast.ars_idf_agent)
+    request = CoordinationRequest.objects.get()
+
+    sending.overlap_decide(
+        campaign=draft,
+        choice=OverlapChoice.SEND_ANYWAY,
+        justification=JUSTIFICATION,
+        user=cast.ars_idf_agent,
+    )
+
+    request.refresh_from_db()
+    assert request.status == CoordinationRequest.Status.WITHDRAWN
+    assert request.decided_by == cast.ars_idf_agent
+
+
+def test_coordinating_again_keeps_the_pending_request_and_updates_it(world, cast):
+    draft = world["draft"]
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.COORDINATE, user=cast.ars_idf_agent)
+
+    sending.overlap_decide(
+        campaign=draft,
+        choice=OverlapChoice.COORDINATE,
+        coordination_message="Nouveau message",
+        user=cast.ars_idf_agent,
+    )
+
+    request = CoordinationRequest.objects.get()
+    assert request.status == CoordinationRequest.Status.PENDING
+    assert request.message == "Nouveau message"
+
+
+def test_a_coordinated_campaign_is_not_sent(world, cast):
+    with pytest.raises(sending.SendingError, match="attend la réponse"):
+        sending.campaign_send_checked(
+            campaign=world["draft"], choice=OverlapChoice.COORDINATE, user=cast.ars_idf_agent
+        )
+
+    draft = Campaign.objects.get(pk=world["draft"].pk)
+    assert draft.status == Campaign.Status.DRAFT
+    assert draft.overlap_choice == ""
+    assert not CoordinationRequest.objects.exists()
+
+
+def test_a_scheduled_campaign_cannot_choose_to_coordinate(world, cast):
+    from django.utils import timezone
+
+    sending.campaign_send_checked(
+        campaign=world["draft"],
+        choice=OverlapChoice.REUSE,
+        opens_at=timezone.now() + dt.timedelta(days=2),
+        user=cast.ars_idf_agent,
+    )
+
+    with pytest.raises(sending.SendingError, match="programmée"):
+        sending.overlap_decide(
+            campaign=world["draft"], choice=OverlapChoice.COORDINATE, user=cast.ars_idf_agent
+        )
+    assert Campaign.objects.get(pk=world["draft"].pk).overlap_choice == OverlapChoice.REUSE
+    assert not CoordinationRequest.objects.exists()
+
+
+# --- A choice made on another analysis ------------------------------------------------------
+
+
+def _update(campaign, user, **changes):
+    from surveys import campaigns
+
+    values = {
+        field: getattr(campaign, field)
+        for field in (
+            "title",
+            "unit_kind",
+            "frequency",
+            "period_kind",
+            "start_date",
+            "end_date",
+            "due_offset_days",
+            "due_time",
+            "correction_days",
+            "crisis_frequency",
+        )
+    }
+    return campaigns.campaign_update(campaign=campaign, user=user, **{**values, **changes})
+
+
+def test_widening_the_audience_after_choosing_none_sends_back_to_the_overlap_page(world, cast):
+    from surveys import audience
+
+    draft = world["draft"]
+    # The Ehpads of Seine-et-Marne: no other campaign asks them.
+    EstablishmentFactory(ehpad=True, region_code="11", territory_code="77")
+    audience.audience_save(
+        campaign=draft,
+        filters={"categories": ["500"], "territories": ["77"]},
+        user=cast.ars_idf_agent,
+    )
+    decided = sending.overlap_decide(
+        campaign=draft, choice=OverlapChoice.REUSE, user=cast.ars_idf_agent
+    )
+    assert decided.overlap_choice == OverlapChoice.NONE
+
+    widened = audience.audience_save(
+        campaign=draft, filters={"categories": ["500"], "regions": ["11"]}, user=cast.ars_idf_agent
+    )
+
+    assert widened.overlap_choice == ""
+    assert widened.overlap_summary == {}
+    assert widened.overlap_analysed_at is None
+    assert widened.overlap_decided_by is None
+    client = client_for(cast.ars_idf_agent)
+    send = client.post(reverse("surveys:campaign_send", kwargs={"pk": draft.pk}))
+    assert send.status_code == 302
+    assert send.url == reverse("collection:campaign_overlaps", kwargs={"pk": draft.pk})
+    opened = client.post(reverse("api:campaign_open", kwargs={"pk": draft.pk}))
+    assert opened.status_code == 409
+    assert Campaign.objects.get(pk=draft.pk).status == Campaign.Status.DRAFT
+
+
+def test_changing_the_audience_deletes_the_reuse_rows(world, cast):
+    from surveys import audience
+
+    draft = world["draft"]
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.REUSE, user=cast.ars_idf_agent)
+
+    audience.audience_save(
+        campaign=draft,
+        filters={"categories": ["500"], "territories": ["75"]},
+        user=cast.ars_idf_agent,
+    )
+
+    assert not CampaignReuse.objects.filter(campaign=draft).exists()
+    assert Campaign.objects.get(pk=draft.pk).overlap_choice == ""
+    assert AuditEvent.objects.filter(
+        action="campaign.overlap_reset", target_id=str(draft.pk)
+    ).exists()
+
+
+@pytest.mark.parametrize("change", ["dates", "version", "frequency"])
+def test_changing_the_periods_or_the_version_forgets_the_choice_and_withdraws_requests(
+    world, cast, change
+):
+    from tests.surveys.factories import SurveyVersionFactory
+
+    draft = world["draft"]
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.COORDINATE, user=cast.ars_idf_agent)
+    changes: dict[str, object] = {}
+    if change == "dates":
+        changes["end_date"] = draft.end_date + dt.timedelta(days=7)
+    elif change == "frequency":
+        changes["frequency"] = "daily"
+        changes["period_kind"] = "day"
+    else:
+        SurveyVersionFactory(survey=draft.survey, number=2)
+
+    updated = _update(draft, cast.ars_idf_agent, **changes)
+
+    assert updated.overlap_choice == ""
+    assert updated.overlap_summary == {}
+    request = CoordinationRequest.objects.get()
+    assert request.status == CoordinationRequest.Status.WITHDRAWN
+    assert updated.events.filter(details__overlap_reset=True).exists()
+
+
+def test_renaming_a_draft_keeps_its_choice(world, cast):
+    draft = world["draft"]
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.REUSE, user=cast.ars_idf_agent)
+
+    updated = _update(draft, cast.ars_idf_agent, title="Ehpad franciliens — nouveau titre")
+
+    assert updated.overlap_choice == OverlapChoice.REUSE
+    assert CampaignReuse.objects.filter(campaign=draft).count() == 2
+
+
 # --- The gate on the surveys pages and API --------------------------------------------------
 
 
@@ -285,6 +460,25 @@ def test_the_api_refuses_to_open_a_campaign_without_a_choice(world, cast):
     assert Campaign.objects.get(pk=pk).status == Campaign.Status.OPEN
 
 
+def test_a_campaign_waiting_for_a_coordination_answer_is_not_sent(world, cast):
+    pk = world["draft"].pk
+    sending.overlap_decide(
+        campaign=world["draft"], choice=OverlapChoice.COORDINATE, user=cast.ars_idf_agent
+    )
+    client = client_for(cast.ars_idf_agent)
+
+    send = client.post(reverse("surveys:campaign_send", kwargs={"pk": pk}))
+    schedule = client.get(reverse("surveys:campaign_schedule", kwargs={"pk": pk}))
+    opened = client.post(reverse("api:campaign_open", kwargs={"pk": pk}))
+
+    overlaps_url = reverse("collection:campaign_overlaps", kwargs={"pk": pk})
+    assert send.status_code == 302 and send.url == overlaps_url
+    assert schedule.status_code == 302 and schedule.url == f"{overlaps_url}?suite=programmer"
+    assert opened.status_code == 409
+    assert "coordination" in opened.json()["erreurs"][0]
+    assert Campaign.objects.get(pk=pk).status == Campaign.Status.DRAFT
+
+
 # --- The sending page -----------------------------------------------------------------------
 
 
@@ -329,6 +523,28 @@ def test_the_sending_page_says_why_sending_anyway_is_refused(world, cast):
     assert response.status_code == 200
     assert "Justification : expliquez" in response.content.decode()
     assert Campaign.objects.get(pk=world["draft"].pk).status == Campaign.Status.DRAFT
+
+
+def test_the_sending_page_refuses_to_send_with_coordination_and_says_what_to_do(world, cast):
+    url = reverse("collection:campaign_overlaps", kwargs={"pk": world["draft"].pk})
+    client = client_for(cast.ars_idf_agent)
+
+    refused = client.post(url, {"choice": "coordinate", "then": "send"})
+    recorded = client.post(url, {"choice": "coordinate", "then": "record"}, follow=True)
+
+    assert refused.status_code == 200
+    assert "enregistrez ce choix sans envoyer" in html.unescape(refused.content.decode())
+    assert recorded.redirect_chain[-1][0] == reverse(
+        "surveys:campaign_detail", kwargs={"pk": world["draft"].pk}
+    )
+    assert "La campagne reste en brouillon" in html.unescape(recorded.content.decode())
+    draft = Campaign.objects.get(pk=world["draft"].pk)
+    assert draft.status == Campaign.Status.DRAFT
+    assert draft.overlap_choice == OverlapChoice.COORDINATE
+    assert CoordinationRequest.objects.get().status == CoordinationRequest.Status.PENDING
+    page = html.unescape(client.get(url).content.decode())
+    assert "La campagne attend la réponse" in page
+    assert 'id="send-hint"' in page
 
 
 def test_recording_before_scheduling_leads_to_the_schedule_page(world, cast):

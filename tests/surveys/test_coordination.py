@@ -151,6 +151,26 @@ def test_accepting_adds_the_definitions_from_the_next_period(world, cast):
     assert "acceptée" in told.subject
 
 
+def test_accepting_is_refused_when_the_campaign_asks_an_older_version_of_its_survey(world, cast):
+    # Version 1 (the campaign's) asks an ad hoc question that version 2 dropped: copying
+    # version 2 would lose it for the campaign, copying version 1 would lose version 2's edits.
+    target = world["target"]
+    QuestionFactory(section=target.version.sections.get(), code="commentaire_libre")
+    later = SurveyVersionFactory(survey=target.survey, number=2)
+    QuestionFactory(section=SectionFactory(version=later), definition=world["beds"])
+    request = _ask(world, cast)
+
+    with pytest.raises(CoordinationError, match="pose la version 1 de son enquête"):
+        coordination.coordination_accept(request=request, user=cast.national_requester)
+
+    target.refresh_from_db()
+    assert target.version.number == 1
+    assert "commentaire_libre" in target.version.questions.values_list("code", flat=True)
+    assert target.survey.versions.count() == 2
+    request.refresh_from_db()
+    assert request.status == CoordinationRequest.Status.PENDING
+
+
 def test_only_the_target_owner_decides(world, cast):
     request = _ask(world, cast)
 
