@@ -7,6 +7,10 @@ at least ``MIN_PEERS`` other establishments have a value for that period (a medi
 gives the other's value away), otherwise the page says there are too few to compare. A
 professional sees their own values only: there is no group of peers to compare with.
 
+"Other" means outside everything the viewer answers for: a legal entity's other sites are
+neither peers nor counted towards ``MIN_PEERS``. Otherwise the entity could set its own sites'
+values (say, very low and very high) and read an outsider's exact value off the median.
+
 Which units a person may look at comes from ``accounts.scoping`` as a respondent (their
 establishment, every site of their legal entity, their own professional unit); the medians are
 aggregates computed here over the whole store, and only they leave this module.
@@ -133,15 +137,17 @@ def default_range(today: date | None = None) -> tuple[date, date]:
 def feedback_for(
     *,
     unit: ReportingUnit,
+    user: User | AnonymousUser,
     definition_code: str = "",
     start: date | None = None,
     end: date | None = None,
 ) -> Feedback:
     """``unit``'s values of one numeric definition between two dates, with its peers' medians.
 
-    The caller has checked that the user answers for ``unit`` (``my_units``). Without a code,
+    The caller has checked that ``user`` answers for ``unit`` (``my_units``). Without a code,
     the first definition answered; periods are those starting within the range, of the kind
-    the unit answered most often in it.
+    the unit answered most often in it. Peers are the establishments ``user`` does not answer
+    for: none of its own sites feeds a median or counts towards ``MIN_PEERS``.
     """
     if start is None or end is None:
         start, end = default_range()
@@ -175,13 +181,18 @@ def feedback_for(
     establishment = unit.establishment if unit.kind == ReportingUnit.Kind.ESTABLISHMENT else None
     if establishment is None:
         return result
-    peers = Value.objects.filter(
-        definition=definition,
-        period_kind=result.period_kind,
-        period_key__in=result.keys,
-        number__isnull=False,
-        unit__kind=ReportingUnit.Kind.ESTABLISHMENT,
-    ).exclude(unit=unit)
+    own_units = scope_for(user, roles=[Role.RESPONDENT]).units_q("unit__")
+    peers = (
+        Value.objects.filter(
+            definition=definition,
+            period_kind=result.period_kind,
+            period_key__in=result.keys,
+            number__isnull=False,
+            unit__kind=ReportingUnit.Kind.ESTABLISHMENT,
+        )
+        .exclude(unit=unit)
+        .exclude(own_units)
+    )
     category = establishment.category_label or establishment.category_code
     groups = [
         (

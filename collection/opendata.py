@@ -10,13 +10,17 @@ Statistical secrecy:
 - **primary**: a cell computed from fewer than ``OPEN_DATA_MIN_COUNT`` establishments (11 by
   default) is hidden: empty value, ``secret`` true;
 - **secondary**: a region's value is the sum of its departments' (a mean too, weighted by the
-  published counts), so a region with exactly one hidden department would give it away by
-  subtraction: the next smallest department of that region (fewest establishments, then
-  smallest value, then code) is hidden too. A hidden region hides all its departments (each
-  has fewer establishments). No national total is published, so regions need no secondary
-  suppression between them (see docs/open-data.md).
+  published counts), so the region minus its published departments gives the hidden ones'
+  total: the next smallest departments of that region (fewest establishments, then smallest
+  value, then code) are hidden too until the hidden departments together count at least
+  ``OPEN_DATA_MIN_COUNT`` establishments (else the region is hidden). A hidden region hides
+  all its departments (each has fewer establishments). No national total is published, so
+  regions need no secondary suppression between them (see docs/open-data.md).
 
 Counts of establishments stay published: they say how many answered, not what.
+
+A campaign that chose reuse did not ask its reused definitions: their values are served
+(``collection.reuse.served_values``) and counted here as the results and exports count them.
 """
 
 import csv
@@ -25,12 +29,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Sum
 
 from collection.exports.cells import csv_text, safe_cell
 from collection.models import Value
+from collection.reuse import served_values
 from referentials.models import (
     NUMERIC_TYPES,
     VALUE_TYPE_LABELS,
@@ -40,7 +46,7 @@ from referentials.models import (
     Territory,
 )
 from referentials.validation import ValueType
-from surveys.models import Assignment, Campaign, Question
+from surveys.models import Assignment, Campaign, OverlapChoice, Question
 
 REGION = "region"
 DEPARTMENT = "departement"
@@ -123,15 +129,20 @@ def suppress(regions: Iterable[OpenCell], departments: Iterable[OpenCell], *, mi
                 department.secret = True
             continue
         hidden = [d for d in members if d.secret]
-        if len(hidden) != 1:
+        if not hidden:
             continue
+        # The region minus its published departments is the hidden ones' total: it must
+        # cover at least ``minimum`` establishments, or it tells a small group's value
+        # (two hidden departments of 1 each: each learns the other's).
         shown = sorted(
             (d for d in members if not d.secret), key=lambda d: (d.count, d.total, d.code)
         )
-        if shown:
-            shown[0].secret = shown[0].secondary = True
-        else:
-            # The hidden department is the whole region: the region gives it away.
+        while sum(d.count for d in hidden) < minimum and shown:
+            department = shown.pop(0)
+            department.secret = department.secondary = True
+            hidden.append(department)
+        if sum(d.count for d in hidden) < minimum:
+            # Even every department together is too small: the region gives them away.
             region.secret = region.secondary = True
 
 
@@ -163,11 +174,10 @@ def open_data_cells(campaign: Campaign, *, minimum: int | None = None) -> list[O
     territory_names = dict(Territory.objects.values_list("code", "name"))
     region_names = dict(Region.objects.values_list("code", "name"))
     cells: dict[tuple[int, str], dict[tuple[str, str], OpenCell]] = defaultdict(dict)
-    for group in groups:
-        definition = definitions[group["definition_id"]]
-        territory = group["unit__territory_code"]
-        region = group["unit__establishment__region_code"]
-        bucket = cells[(definition.pk, group["period_key"])]
+
+    def add(definition_id: int, key: str, territory: str, region: str, n: int, total: Any) -> None:
+        definition = definitions[definition_id]
+        bucket = cells[(definition.pk, key)]
         for level, code, parent, label in (
             (REGION, region, "", region_names.get(region, region)),
             (DEPARTMENT, territory, region, territory_names.get(territory, territory)),
@@ -180,13 +190,30 @@ def open_data_cells(campaign: Campaign, *, minimum: int | None = None) -> list[O
                     label=label,
                     parent=parent,
                     definition=definition.code,
-                    period=group["period_key"],
+                    period=key,
                     count=0,
                     total=Decimal(0),
                     aggregation=definition.establishment_aggregation,
                 )
-            cell.count += group["n"]
-            cell.total += group["total"]
+            cell.count += n
+            cell.total += total
+
+    for group in groups:
+        add(
+            group["definition_id"],
+            group["period_key"],
+            group["unit__territory_code"],
+            group["unit__establishment__region_code"],
+            group["n"],
+            group["total"],
+        )
+    for served in _served_numbers(campaign, definitions):
+        add(*served)
+    for key in [k for k, bucket in cells.items() if all(c.count <= 0 for c in bucket.values())]:
+        del cells[key]
+    for bucket in cells.values():
+        for code in [code for code, cell in bucket.items() if cell.count <= 0]:
+            del bucket[code]
     result: list[OpenCell] = []
     for key in sorted(cells, key=lambda k: (definitions[k[0]].code, k[1])):
         bucket = cells[key]
@@ -198,6 +225,62 @@ def open_data_cells(campaign: Campaign, *, minimum: int | None = None) -> list[O
         result.extend(regions)
         result.extend(departments)
     return result
+
+
+def _number(data: Any) -> Decimal | None:
+    if data is None or isinstance(data, bool | list | dict):
+        return None
+    try:
+        return Decimal(str(data))
+    except ArithmeticError:
+        return None
+
+
+def _served_numbers(
+    campaign: Campaign, definitions: dict[int, Definition]
+) -> Iterator[tuple[int, str, str, str, int, Decimal]]:
+    """For a campaign that chose reuse, what its served values change in the stored groups:
+    (definition id, period key, department, region, establishments, total) to add.
+
+    As the results read it (``collection.results``): a served unit's value of a reused
+    definition is the served one. A value served from the very same period is the stored
+    value ``open_data_cells`` already reads; one aggregated from other periods (a week from
+    its days) is added, and a value stored for that period, if any, is taken out (negative
+    counts) so that no establishment counts twice."""
+    if campaign.overlap_choice != OverlapChoice.REUSE:
+        return
+    for key in campaign.periods.order_by("start").values_list("key", flat=True):
+        # The units the period owes, as for the stored values (not the audience at large).
+        units = Assignment.objects.filter(campaign_id=campaign.pk, period__key=key).values_list(
+            "unit_id", flat=True
+        )
+        served = {
+            (unit_id, item.definition_id): item
+            for (unit_id, _code), item in served_values(
+                campaign=campaign, period_key=key, unit_ids=list(units)
+            ).items()
+            if item.definition_id in definitions and item.needed != (key,)
+        }
+        if not served:
+            continue
+        places = dict(
+            (pk, (territory, region))
+            for pk, territory, region in ReportingUnit.objects.filter(
+                pk__in={unit_id for unit_id, _ in served}, kind=ReportingUnit.Kind.ESTABLISHMENT
+            ).values_list("pk", "territory_code", "establishment__region_code")
+        )
+        for unit_id, definition_id, stored in Value.objects.filter(
+            unit_id__in=list(places),
+            definition_id__in={d for _, d in served},
+            period_key=key,
+            number__isnull=False,
+        ).values_list("unit_id", "definition_id", "number"):
+            if (unit_id, definition_id) in served and stored is not None:
+                yield (definition_id, key, *places[unit_id], -1, -stored)
+        for (unit_id, definition_id), item in sorted(served.items()):
+            number = _number(item.data) if item.available else None
+            if unit_id in places and number is not None:
+                yield (definition_id, key, *places[unit_id], 1, number)
 
 
 def codebook_rows(campaign: Campaign) -> list[list[object]]:

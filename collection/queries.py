@@ -12,6 +12,11 @@ The thread stays with the value (``ValueQuery`` and its ``ValueQueryMessage`` ro
 - ``value_validate``: a requester marks the value « validée »: a revision records the status
   change (same data), and a thread still open or answered is closed with the validation.
 
+Every change of status (questionnée, déclarée again, validée) is a ``ValueRevision`` with the
+same data, as a correction is: the value is shared, and its history says who changed what. A
+validated value may be questioned again only by a requester of the organisation that validated
+it; anyone else is refused (another campaign reading the same value cannot undo a validation).
+
 Each function locks the value's row first, so that two answers, or an answer and a
 validation, are applied one after the other. Errors are ``QueryError`` with a French message.
 """
@@ -20,8 +25,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.scoping import scope_for
+from accounts.models import Membership, Organisation, Role, User
+from accounts.scoping import REQUESTING_ROLES, scope_for
 from accounts.services import audit_record
 from collection import values as store
 from collection.models import Channel, Value, ValueQuery, ValueQueryMessage, ValueRevision
@@ -88,9 +93,57 @@ def _locked(value: Value) -> Value:
     )
 
 
-def _set_status(row: Value, status: str) -> None:
+def _set_status(row: Value, status: str, *, user: User, comment: str) -> ValueRevision | None:
+    """Change the (locked) value's status and record it as a revision (same data), as every
+    change of a shared value is; None when the status does not change."""
+    if row.status == status:
+        return None
+    old_status = row.status
     row.status = status
-    Value.objects.filter(pk=row.pk).update(status=status)
+    row.revision_count += 1
+    Value.objects.filter(pk=row.pk).update(status=row.status, revision_count=row.revision_count)
+    return ValueRevision.objects.create(
+        value=row,
+        number=row.revision_count,
+        old_data=row.data,
+        new_data=row.data,
+        old_status=old_status,
+        new_status=status,
+        comment=comment,
+        channel=Channel.FORM,
+        changed_by=user,
+        campaign_id=row.campaign_id,
+        assignment_id=row.assignment_id,
+        changed_at=timezone.now(),
+    )
+
+
+def _require_not_validated_elsewhere(user: User, row: Value) -> None:
+    """A validated value is questioned again only by the organisation that validated it:
+    another campaign reading the same shared value may not undo someone else's validation."""
+    if row.status != Value.Status.VALIDATED:
+        return
+    validation = (
+        ValueRevision.objects.filter(value=row, new_status=Value.Status.VALIDATED)
+        .order_by("-number")
+        .first()
+    )
+    mine = Membership.objects.filter(user=user, role__in=REQUESTING_ROLES).values("organisation_id")
+    author_id = validation.changed_by_id if validation is not None else None
+    theirs = (
+        Organisation.objects.filter(
+            memberships__user_id=author_id, memberships__role__in=REQUESTING_ROLES
+        ).distinct()
+        if author_id is not None
+        else Organisation.objects.none()
+    )
+    if theirs.filter(pk__in=mine).exists():
+        return
+    names = ", ".join(sorted(o.short_name or o.name for o in theirs)) or "un autre demandeur"
+    raise QueryError(
+        f"Cette valeur a été validée par {names} : seule cette organisation peut la "
+        "questionner à nouveau. Si elle vous semble fausse, écrivez-lui."
+    )
 
 
 @transaction.atomic
@@ -101,6 +154,7 @@ def query_create(*, value: Value, text: str, campaign: Campaign | None, user: Us
     campaigns = _require_requester(user, value, campaign)
     campaign = campaign or max(campaigns, key=lambda c: c.pk)
     row = _locked(value)
+    _require_not_validated_elsewhere(user, row)
     now = timezone.now()
     query = ValueQuery.objects.filter(value=row, status=ValueQuery.Status.OPEN).first()
     if query is None:
@@ -109,7 +163,7 @@ def query_create(*, value: Value, text: str, campaign: Campaign | None, user: Us
         query=query, kind=ValueQueryMessage.Kind.QUESTION, text=text, author=user, created_at=now
     )
     old_status = row.status
-    _set_status(row, Value.Status.QUERIED)
+    _set_status(row, Value.Status.QUERIED, user=user, comment=f"Valeur questionnée : {text}")
     audit_record(
         actor=user,
         action="value.query",
@@ -191,7 +245,7 @@ def query_confirm(*, query: ValueQuery, comment: str, user: User) -> ValueQuery:
         author=user,
         created_at=timezone.now(),
     )
-    _set_status(row, Value.Status.SUBMITTED)
+    _set_status(row, Value.Status.SUBMITTED, user=user, comment=f"Valeur confirmée : {comment}")
     _answered(query=query, row=row, status=ValueQuery.Status.CONFIRMED, message=message, user=user)
     audit_record(actor=user, action="value.query_confirm", target=row, details={"query": query.pk})
     return query
@@ -250,7 +304,12 @@ def query_close(*, query: ValueQuery, user: User, comment: str = "") -> ValueQue
     query.closed_at = now
     query.save(update_fields=["status", "closed_at"])
     if row.status == Value.Status.QUERIED:
-        _set_status(row, Value.Status.SUBMITTED)
+        _set_status(
+            row,
+            Value.Status.SUBMITTED,
+            user=user,
+            comment="Question close sans correction : valeur de nouveau déclarée.",
+        )
     audit_record(actor=user, action="value.query_close", target=row, details={"query": query.pk})
     return query
 

@@ -10,8 +10,9 @@ category) and one definition of the campaign's version:
 - the units are those the period asks (its assignments) within the reader's scope;
 - the values are the store's, read by (unit, definition, period key) whatever campaign wrote
   them: the store is shared. A definition the campaign *reuses* (``CampaignReuse``) is read
-  through ``collection.reuse.served_values`` (its available cells), since the campaign did
-  not ask it;
+  through ``collection.reuse.served_values`` for the units it is served to (its available
+  cells; nothing while pending), since the campaign did not ask it of them; the units it is
+  not served to (outside the source's audience) were asked, and their stored answers count;
 - ``establishment_aggregation`` says how: ``sum`` (beds), ``mean`` (a delay), ``none`` (only
   the number of answers is shown); a non-numeric definition shows its number of answers;
 - each cell carries the number of establishments it aggregates;
@@ -273,6 +274,40 @@ def select_period(periods: list[CampaignPeriod], period_key: str | None) -> Camp
     return chosen
 
 
+def _served(
+    access: Access, plan: Plan, period: CampaignPeriod, units: Any
+) -> dict[tuple[int, str], "reuse.Served"]:
+    """(unit, code) -> what is served (available or pending) of the reused definitions."""
+    if not plan.reused:
+        return {}
+    return {
+        k: s
+        for k, s in reuse.served_values(
+            campaign=access.campaign,
+            period_key=period.key,
+            unit_ids=list(units.values_list("unit_id", flat=True)),
+            schema=plan.schema,
+        ).items()
+        if s.definition_id in plan.reused
+    }
+
+
+def _served_units(served: Mapping[tuple[int, str], "reuse.Served"]) -> dict[int, set[int]]:
+    """Definition id -> the units it is served to (their stored values are not read)."""
+    units: dict[int, set[int]] = defaultdict(set)
+    for (unit_id, _code), item in served.items():
+        units[item.definition_id].add(unit_id)
+    return units
+
+
+def _served_q(served_units: Mapping[int, set[int]]) -> Q:
+    """The stored values a served value stands for (matches nothing when none)."""
+    q = Q(pk__in=[])
+    for definition_id, unit_ids in served_units.items():
+        q |= Q(definition_id=definition_id, unit_id__in=sorted(unit_ids))
+    return q
+
+
 def results_table(
     *, access: Access, period_key: str | None = None, dimension: str = "region"
 ) -> Results:
@@ -289,14 +324,19 @@ def results_table(
     grouper = Grouper(dimension)
     # (group key, definition id) -> accumulator; "" group key for the whole table.
     accumulators: dict[tuple[str | None, int], Accumulator] = defaultdict(Accumulator)
-    stored_ids = [
-        q.definition_id
-        for q in plan.questions
-        if q.definition_id is not None and q.definition_id not in plan.reused
-    ]
     units = _units(access, period)
+    # A reused definition is served to the units a source (or the store) serves, and asked of
+    # the others (outside the source's audience): their stored answers count as any other.
+    served_all = _served(access, plan, period, units)
+    served = {k: s for k, s in served_all.items() if s.available}
+    served_units = _served_units(served_all)
     grouped = list(
-        Value.objects.filter(definition_id__in=stored_ids, period_key=period.key, unit_id__in=units)
+        Value.objects.filter(
+            definition_id__in=[q.definition_id for q in plan.questions],
+            period_key=period.key,
+            unit_id__in=units,
+        )
+        .exclude(_served_q(served_units))
         .values(*_UNIT_FIELDS, "definition_id")
         .annotate(
             total=Sum("number"),
@@ -313,18 +353,7 @@ def results_table(
                 row["total"], row["numbers"], row["answers"]
             )
 
-    served: dict[tuple[int, str], reuse.Served] = {}
-    if plan.reused:
-        served = {
-            k: s
-            for k, s in reuse.served_values(
-                campaign=access.campaign,
-                period_key=period.key,
-                unit_ids=list(units.values_list("unit_id", flat=True)),
-                schema=plan.schema,
-            ).items()
-            if s.available and s.definition_id in plan.reused
-        }
+    if served:
         unit_rows = unit_fields({unit_id for unit_id, _ in served})
         grouper.learn(unit_rows.values())
         for (unit_id, _code), item in served.items():
@@ -336,7 +365,7 @@ def results_table(
                 )
 
     indicator_cells = _indicator_cells(
-        plan, period=period, units=units, served=served, grouper=grouper
+        plan, period=period, units=units, served=served_all, grouper=grouper
     )
 
     keys: list[str] = sorted(
@@ -375,12 +404,16 @@ def _indicator_cells(
     by_unit: dict[int, dict[str, Any]] = defaultdict(dict)
     info = unit_fields(units.values("unit_id"))
     ids = {plan.definitions[code].pk: code for code in inputs}
-    for unit_id, definition_id, number in Value.objects.filter(
-        definition_id__in=sorted(ids),
-        period_key=period.key,
-        unit_id__in=units,
-        number__isnull=False,
-    ).values_list("unit_id", "definition_id", "number"):
+    for unit_id, definition_id, number in (
+        Value.objects.filter(
+            definition_id__in=sorted(ids),
+            period_key=period.key,
+            unit_id__in=units,
+            number__isnull=False,
+        )
+        .exclude(_served_q(_served_units(served)))
+        .values_list("unit_id", "definition_id", "number")
+    ):
         by_unit[unit_id][ids[definition_id]] = number
     reused_codes = {q.code for q in plan.questions if q.definition_id in plan.reused}
     for (unit_id, code), item in served.items():
@@ -476,17 +509,16 @@ def drill_down(*, results: Results, key: str) -> list[DrillRow]:
         for unit_id, definition_id, value in Value.objects.filter(
             unit_id__in=unit_ids,
             period_key=period.key,
-            definition_id__in=[
-                q.definition_id for q in plan.questions if q.definition_id not in plan.reused
-            ],
+            definition_id__in=[q.definition_id for q in plan.questions],
         ).values_list("unit_id", "definition_id", "data")
     }
     if plan.reused:
+        # Served units show the served value (none while pending); the others their answer.
         for (unit_id, _code), item in reuse.served_values(
             campaign=access.campaign, period_key=period.key, unit_ids=unit_ids, schema=plan.schema
         ).items():
-            if item.available and item.definition_id in plan.reused:
-                data[(unit_id, item.definition_id)] = item.data
+            if item.definition_id in plan.reused:
+                data[(unit_id, item.definition_id)] = item.data if item.available else None
     _, department_label, _ = territory_labels()
     categories = category_labels(assignments)
     rows = []

@@ -215,6 +215,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
     end_: date = cleaned.get("au") or end
     result = feedback_selectors.feedback_for(
         unit=unit,
+        user=request.user,
         definition_code=cleaned.get("definition") or "",
         start=start_,
         end=end_,

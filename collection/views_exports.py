@@ -1,7 +1,8 @@
 """Export pages: choose and get an export of a campaign, the user's exports, a download.
 
 Who may export what is ``collection.exports.access``; an export file is its requester's only
-(anyone else gets a 404), and an expired one is gone (410).
+(anyone else gets a 404), while they still reach its campaign (checked again at download), and
+an expired one is gone (410).
 """
 
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from accounts.decorators import role_required
 from accounts.forms import DsfrForm
 from accounts.models import Role, User
 from collection.exports import services
-from collection.exports.access import ExportAccess, campaign_export_access
+from collection.exports.access import ExportAccess, campaign_export_access, export_access
 from collection.exports.services import ExportRefused
 from collection.models import Export
 
@@ -157,7 +158,17 @@ def _exists(export: Export) -> bool:
 
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    export = get_object_or_404(Export, pk=pk, requested_by_id=request.user.pk)
+    export = get_object_or_404(
+        Export.objects.select_related("campaign"), pk=pk, requested_by_id=request.user.pk
+    )
+    # A file holds the rows its requester could read when it was built: it is served only
+    # while they still reach the campaign (a membership removed, a campaign gone: 404).
+    user: User = request.user  # type: ignore[assignment]
+    access = (
+        export_access(user=user, campaign=export.campaign) if export.campaign is not None else None
+    )
+    if access is None or (export.kind == Export.Kind.OPEN_DATA and not access.whole):
+        raise Http404("Export introuvable, ou sa campagne n'est plus dans votre périmètre.")
     expired = export.status == Export.Status.EXPIRED or (
         export.expires_at is not None and export.expires_at <= timezone.now()
     )

@@ -318,10 +318,15 @@ def long_table(access: ExportAccess, *, period_keys: Iterable[str] = ()) -> Tabl
             ]
         yield from _served_rows(access, entries, period_keys, regions)
 
+    def count() -> int:
+        # The served rows too: the XLSX limit, streaming or not and ``Export.row_count``.
+        served = sum(len(items) for _, items in served_by_period(access, period_keys=period_keys))
+        return values.count() + served
+
     return Table(
         header=LONG_HEADER,
         rows=rows,
-        count=values.count,
+        count=count,
         name=f"valeurs-campagne-{access.campaign.pk}",
         codebook=entries,
     )

@@ -14,7 +14,7 @@ def _campaign(cast):
 
 
 def _export(cast):
-    """A file built for the national requester."""
+    """A file built for the national requester, of a campaign they still read."""
     import datetime as dt
 
     from django.core.files.base import ContentFile
@@ -22,9 +22,11 @@ def _export(cast):
 
     from collection.models import Export
 
+    _campaign(cast)
     export = Export.objects.create(
         kind="values_long",
         format="csv",
+        campaign=cast.exports_world.campaign,
         requested_by=cast.national_requester,
         status="ready",
         created_at=timezone.now(),

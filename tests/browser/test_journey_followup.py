@@ -128,7 +128,8 @@ def test_an_ars_requester_follows_queries_exports_and_the_ehpad_corrects_and_com
     expect(ehpad.locator("#current-value")).to_contain_text("31")
     _shot(ehpad, "corrected")
     tilleuls.refresh_from_db()
-    assert (tilleuls.data, tilleuls.revision_count) == ("31", 2)
+    # Revisions: declared, put in question (same data), corrected.
+    assert (tilleuls.data, tilleuls.revision_count) == ("31", 3)
 
     # The requester exports the results to XLSX, with its codebook.
     page.goto(reverse("collection:export_create", kwargs={"pk": campaign.pk}))

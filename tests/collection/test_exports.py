@@ -347,6 +347,20 @@ def test_another_user_cannot_download_an_export(cast, settings):
         assert client_for(other).get(url).status_code == 404
 
 
+def test_a_ready_export_is_not_served_once_its_requester_lost_access(cast, settings):
+    export = _ready_export(cast, settings)
+    url = reverse("collection:export_download", kwargs={"pk": export.pk})
+    cast.ars_idf_agent.memberships.all().delete()
+    assert client_for(cast.ars_idf_agent).get(url).status_code == 404
+
+
+def test_a_ready_export_of_a_campaign_gone_is_not_served(cast, settings):
+    export = _ready_export(cast, settings)
+    Export.objects.filter(pk=export.pk).update(campaign=None)
+    url = reverse("collection:export_download", kwargs={"pk": export.pk})
+    assert client_for(cast.ars_idf_agent).get(url).status_code == 404
+
+
 def test_an_expired_export_is_gone_and_the_purge_deletes_its_file(cast, settings):
     export = _ready_export(cast, settings, days_left=-1)
     storage, name = export.file.storage, export.file.name
@@ -428,3 +442,39 @@ def test_a_queued_export_is_built_after_commit_by_the_worker(
     with export.file.open("rb") as handle:
         assert handle.read().startswith(BOM)
     assert Notification.objects.filter(kind="export_ready", recipient=cast.national_requester)
+
+
+def test_the_long_export_counts_its_served_rows(cast):
+    # A weekly campaign serves « lits » from the daily values of its source (a stock: the
+    # Sunday's) and asks « visites »: one stored row and one served row, two rows counted,
+    # so that the XLSX limit, streaming and ``Export.row_count`` see them all.
+    from collection.exports.access import export_access
+    from collection.exports.rows import long_table
+    from surveys.periods import period_of
+    from tests.collection.answering import unit_of
+    from tests.collection.reusing import (
+        WEEK_DAY,
+        assignment_for,
+        days_of,
+        definition,
+        reusing_campaign,
+        source_campaign,
+        store,
+    )
+
+    beds, visits = definition("lits", "stock"), definition("visites", "flow")
+    unit = unit_of(cast.paris_hospital)
+    source = source_campaign([beds], [unit])
+    target = reusing_campaign([beds, visits], [beds], source=source)
+    store(unit, beds, days_of(WEEK_DAY)[-1], "7", campaign=source)
+    store(unit, visits, period_of("week", WEEK_DAY), "30", campaign=target)
+    assignment_for(target, unit)
+    access = export_access(user=cast.national_requester, campaign=target)
+    assert access is not None
+    table = long_table(access)
+    assert table.count() == len(list(table.rows())) == 2
+    result = services.export_create(
+        campaign=target, kind="values_long", format="csv", params={}, user=cast.national_requester
+    )
+    assert result.export.row_count == 2
+    assert b"".join(result.chunks)

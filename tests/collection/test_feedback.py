@@ -62,7 +62,9 @@ def comparisons(result):
 
 
 def test_medians_are_those_of_the_other_establishments_of_each_group(cast, scene):
-    result = feedback.feedback_for(unit=scene["ehpad"], start=DAY_1, end=DAY_2)
+    result = feedback.feedback_for(
+        unit=scene["ehpad"], user=cast.ehpad_respondent, start=DAY_1, end=DAY_2
+    )
     groups = comparisons(result)
     assert result.keys == [DAY_1.isoformat(), DAY_2.isoformat()]
     assert result.own == {DAY_1.isoformat(): 7, DAY_2.isoformat(): 8}
@@ -75,7 +77,9 @@ def test_medians_are_those_of_the_other_establishments_of_each_group(cast, scene
 
 
 def test_a_median_of_fewer_than_five_other_establishments_is_withheld(cast, scene):
-    result = feedback.feedback_for(unit=scene["ehpad"], start=DAY_1, end=DAY_2)
+    result = feedback.feedback_for(
+        unit=scene["ehpad"], user=cast.ehpad_respondent, start=DAY_1, end=DAY_2
+    )
     for comparison in result.comparisons:
         assert comparison.counts[DAY_2.isoformat()] == 4
         assert comparison.medians[DAY_2.isoformat()] is None
@@ -120,6 +124,25 @@ def test_a_legal_entity_chooses_among_its_own_sites_only(cast, scene):
     page = client.get(reverse("collection:my_data"), {"site": outsider_site.pk, "du": "2026-11-01"})
     assert page.context["feedback"].unit != outsider_site
     assert "4444" not in page.content.decode()
+
+
+def test_a_legal_entitys_own_sites_are_never_its_peers(cast, scene):
+    # CH de Cayenne answers for the hospital and Ehpad Edmar Lama (7, then 8). Were the Ehpad
+    # a peer of the hospital, the entity could pick its value to move the median and read the
+    # outsiders' values off it: only the establishments it does not answer for count.
+    hospital = unit_of(cast.cayenne_hospital)
+    store(hospital, scene["occupied"], DAY_1, 321)
+    store(hospital, scene["occupied"], DAY_2, 322)
+    result = feedback.feedback_for(
+        unit=hospital, user=cast.legal_entity_respondent, start=DAY_1, end=DAY_2
+    )
+    department = comparisons(result)["department"]
+    # Day 1: the five outsiders only (10, 20, 30, 40, 98765), not the Ehpad's 7.
+    assert department.counts[DAY_1.isoformat()] == 5
+    assert department.medians[DAY_1.isoformat()] == Decimal(30)
+    # Day 2: four outsiders; the Ehpad would have made five and revealed a median.
+    assert department.counts[DAY_2.isoformat()] == 4
+    assert department.medians[DAY_2.isoformat()] is None
 
 
 def test_a_professional_sees_their_own_values_without_comparison(cast, scene):

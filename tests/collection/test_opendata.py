@@ -9,8 +9,18 @@ import pytest
 from django.urls import reverse
 
 from collection.opendata import DEPARTMENT, REGION, OpenCell, open_data_cells, suppress
+from surveys.periods import period_of
 from tests.collection.answering import assignment, campaign, unit_of
 from tests.collection.exports_world import DAY, put
+from tests.collection.reusing import (
+    WEEK_DAY,
+    assignment_for,
+    days_of,
+    definition,
+    reusing_campaign,
+    source_campaign,
+    store,
+)
 from tests.conftest import client_for
 from tests.referentials.factories import EstablishmentFactory
 from tests.referentials.factories_dictionary import DefinitionFactory
@@ -33,8 +43,9 @@ def _cell(level, code, count, total, parent=""):
 
 
 def assert_nothing_recomputable(cells, minimum=MINIMUM):
-    """Every small cell is hidden, and in every published region the hidden departments are
-    none or at least two: a single one would be the region minus the published others."""
+    """Every small cell is hidden, and in every published region the hidden departments
+    together are none or at least ``minimum`` establishments: what the region minus its
+    published departments gives is never the value of fewer than ``minimum``."""
     assert all(c.secret for c in cells if c.count < minimum)
     departments = defaultdict(list)
     for cell in cells:
@@ -46,11 +57,16 @@ def assert_nothing_recomputable(cells, minimum=MINIMUM):
             assert all(d.secret for d in members), region
             continue
         hidden = [d for d in members if d.secret]
-        assert len(hidden) != 1, (region.code, [d.code for d in hidden])
+        hidden_count = sum(d.count for d in hidden)
+        assert hidden_count == 0 or hidden_count >= minimum, (
+            region.code,
+            [(d.code, d.count) for d in hidden],
+        )
         published = sum(d.total for d in members if not d.secret)
         if hidden:
-            # What subtraction gives is the sum of two or more hidden cells, never one.
+            # What subtraction gives is the total of at least ``minimum`` establishments.
             assert region.total - published == sum(d.total for d in hidden)
+            assert region.count - sum(d.count for d in members if not d.secret) >= minimum
 
 
 def test_a_department_under_the_threshold_is_hidden_and_a_second_one_with_it():
@@ -72,7 +88,8 @@ def test_a_department_under_the_threshold_is_hidden_and_a_second_one_with_it():
     assert_nothing_recomputable([region, *departments])
 
 
-def test_two_small_departments_need_no_secondary_suppression():
+def test_two_small_departments_together_under_the_threshold_hide_a_third():
+    # 4 + 6 = 10 establishments: the region minus 69 would give their total, so 69 goes too.
     region = _cell(REGION, "84", 40, 400)
     departments = [
         _cell(DEPARTMENT, "01", 4, 40, "84"),
@@ -80,7 +97,40 @@ def test_two_small_departments_need_no_secondary_suppression():
         _cell(DEPARTMENT, "38", 6, 60, "84"),
     ]
     suppress([region], departments, minimum=MINIMUM)
-    assert [d.secret for d in departments] == [True, False, True]
+    assert [(d.secret, d.secondary) for d in departments] == [
+        (True, False),
+        (True, True),
+        (True, False),
+    ]
+    assert not region.secret
+    assert_nothing_recomputable([region, *departments])
+
+
+def test_two_hidden_departments_of_one_establishment_each_do_not_learn_each_others_value():
+    # 22 = 20 + 1 + 1: published, the region minus 20 is the sum of the two lone
+    # establishments, and each knows its own. The 20 is hidden with them.
+    region = _cell(REGION, "94", 22, 220)
+    departments = [
+        _cell(DEPARTMENT, "971", 20, 200, "94"),
+        _cell(DEPARTMENT, "977", 1, 7, "94"),
+        _cell(DEPARTMENT, "978", 1, 13, "94"),
+    ]
+    suppress([region], departments, minimum=MINIMUM)
+    assert [d.secret for d in departments] == [True, True, True]
+    assert departments[0].secondary
+    assert_nothing_recomputable([region, *departments])
+
+
+def test_hidden_departments_that_already_count_enough_need_no_more():
+    region = _cell(REGION, "75", 60, 600)
+    departments = [
+        _cell(DEPARTMENT, "75", 30, 300, "75"),
+        _cell(DEPARTMENT, "77", 14, 140, "75"),
+        _cell(DEPARTMENT, "91", 10, 100, "75"),
+        _cell(DEPARTMENT, "95", 6, 60, "75"),
+    ]
+    suppress([region], departments, minimum=MINIMUM)
+    assert [d.secret for d in departments] == [False, False, True, True]
     assert not any(d.secondary for d in departments)
     assert_nothing_recomputable([region, *departments])
 
@@ -101,7 +151,7 @@ def test_a_region_made_of_one_hidden_department_is_hidden_too():
     assert region.secret and region.secondary
 
 
-@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("seed", range(60))
 def test_no_hidden_cell_can_be_recomputed_on_random_counts(seed):
     import random
 
@@ -109,8 +159,14 @@ def test_no_hidden_cell_can_be_recomputed_on_random_counts(seed):
     cells = []
     for r in range(4):
         members = [
-            _cell(DEPARTMENT, f"{r}{d}", generator.choice([1, 3, 9, 10, 11, 14, 40]), 10, f"R{r}")
-            for d in range(generator.randint(1, 5))
+            _cell(
+                DEPARTMENT,
+                f"{r}{d}",
+                generator.choice([1, 1, 2, 3, 9, 10, 11, 14, 40]),
+                10,
+                f"R{r}",
+            )
+            for d in range(generator.randint(1, 6))
         ]
         region = _cell(REGION, f"R{r}", sum(d.count for d in members), 10 * len(members))
         suppress([region], members, minimum=MINIMUM)
@@ -191,3 +247,24 @@ def test_an_ars_cannot_publish_a_national_campaign(cast):
     url = reverse("collection:open_data", kwargs={"pk": c.pk})
     assert client_for(cast.ars_idf_agent).get(url).status_code == 403
     assert client_for(cast.hospital_respondent).get(url).status_code == 403
+
+
+def test_a_reusing_campaign_publishes_its_served_values_once_per_establishment(cast):
+    # A weekly campaign reuses « lits » (a stock) from a daily one: its week is the last day's
+    # value, served rather than stored. Twelve establishments of Paris, 3 beds each on Sunday;
+    # one of them also holds a weekly value of its own (1000), which the served one replaces.
+    beds = definition("lits", "stock")
+    units = [
+        unit_of(EstablishmentFactory(territory_code="75", region_code="11")) for _ in range(12)
+    ]
+    source = source_campaign([beds], units)
+    target = reusing_campaign([beds], [beds], source=source)
+    sunday = days_of(WEEK_DAY)[-1]
+    for unit in units:
+        store(unit, beds, sunday, "3", campaign=source)
+        assignment_for(target, unit)
+    store(units[0], beds, period_of("week", WEEK_DAY), "1000")
+    cells = {(c.level, c.code): c for c in open_data_cells(target)}
+    region = cells[(REGION, "11")]
+    assert (region.period, region.count, region.value) == ("2026-W49", 12, Decimal(36))
+    assert (cells[(DEPARTMENT, "75")].count, cells[(DEPARTMENT, "75")].value) == (12, 36)

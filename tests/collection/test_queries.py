@@ -105,8 +105,15 @@ def test_the_establishment_corrects_and_the_thread_keeps_the_revision(cast, quer
     )
     value.refresh_from_db()
     query.refresh_from_db()
-    assert (value.data, value.status, value.revision_count) == ("31", "submitted", 2)
-    revision = ValueRevision.objects.get(value=value, number=2)
+    # Revision 1 declared 11, 2 put it in question (same data), 3 corrected it.
+    assert (value.data, value.status, value.revision_count) == ("31", "submitted", 3)
+    queried = ValueRevision.objects.get(value=value, number=2)
+    assert (queried.old_status, queried.new_status, queried.new_data) == (
+        "submitted",
+        "queried",
+        "11",
+    )
+    revision = ValueRevision.objects.get(value=value, number=3)
     assert (revision.old_data, revision.new_data, revision.changed_by) == (
         "11",
         "31",
@@ -256,3 +263,50 @@ def test_the_respondents_inbox_shows_a_badge_with_the_open_queries(cast, queried
     assert (
         'id="open-queries"' not in client_for(cast.hospital_respondent).get(inbox).content.decode()
     )
+
+
+def test_every_change_of_status_is_a_revision_with_the_same_data(cast, queried_setup):
+    campaign, value = queried_setup
+    query = _ask(cast, campaign, value)
+    queries.query_confirm(query=query, comment="Travaux.", user=cast.ehpad_respondent)
+    second = _ask(cast, campaign, value, text="Et aujourd'hui ?")
+    queries.query_close(query=second, user=cast.national_requester)
+    value.refresh_from_db()
+    revisions = list(ValueRevision.objects.filter(value=value).order_by("number"))
+    assert value.revision_count == len(revisions) == 5
+    assert [(r.old_status, r.new_status, r.changed_by) for r in revisions[1:]] == [
+        ("submitted", "queried", cast.national_requester),
+        ("queried", "submitted", cast.ehpad_respondent),
+        ("submitted", "queried", cast.national_requester),
+        ("queried", "submitted", cast.national_requester),
+    ]
+    assert all(r.old_data == r.new_data == "11" for r in revisions[1:])
+    assert "Travaux." in revisions[2].comment
+
+
+def campaign_definition(campaign):
+    return campaign.version.sections.get().questions.get().definition
+
+
+def test_a_value_validated_by_another_organisation_cannot_be_questioned(cast, queried_setup):
+    # The ARS of Guadeloupe reads a clinic's value shared with the DGOS campaign for a
+    # campaign of its own; the DGOS validated it: the ARS may not put it back in question,
+    # the DGOS may.
+    campaign, _ = queried_setup
+    value = setup.answered(campaign, cast.pointe_a_pitre_clinic, campaign_definition(campaign), 12)
+    queries.value_validate(value=value, user=cast.national_requester)
+    ars = Organisation.objects.get(memberships__user=cast.ars_guadeloupe_agent)
+    regional = setup.campaign(ars, title="Lits occupés (ARS)", definition=value.definition)
+    setup.assignment(regional, cast.pointe_a_pitre_clinic, day=value.period_start)
+    assert queries.askable_campaigns(user=cast.ars_guadeloupe_agent, value=value) == [regional]
+    with pytest.raises(queries.QueryError, match="validée par DGOS"):
+        queries.query_create(
+            value=value, text="Vraiment ?", campaign=regional, user=cast.ars_guadeloupe_agent
+        )
+    value.refresh_from_db()
+    assert value.status == Value.Status.VALIDATED and not ValueQuery.objects.exists()
+    _ask(cast, campaign, value)
+    value.refresh_from_db()
+    assert value.status == Value.Status.QUERIED
+    last = ValueRevision.objects.get(value=value, number=value.revision_count)
+    assert (last.old_status, last.new_status) == ("validated", "queried")

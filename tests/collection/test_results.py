@@ -276,7 +276,40 @@ def test_served_cells_of_a_reusing_campaign_come_from_reuse(cast, world, monkeyp
     monkeypatch.setattr(reuse, "served_values", served_values)
     table = _table(cast.national_requester, national)
     total = _cells(table.total, table)
-    # Only the served cell counts for the reused definition; the store's rows are not read.
-    assert (total["lits_ouverts"].value, total["lits_ouverts"].establishments) == (7, 1)
+    # The served unit counts its served 7, not its stored 90; the four units it is not served
+    # to were asked, and their stored answers count (10 + 50 + 20 + 40).
+    assert (total["lits_ouverts"].value, total["lits_ouverts"].establishments) == (127, 5)
     assert calls == [(national.pk, "2026-03-02")]
     assert table.served_codes == ["lits_ouverts"]
+
+
+def test_a_partly_reused_definition_counts_the_served_and_the_asked_units(cast):
+    # A weekly campaign reuses « lits » (a stock) from a daily campaign asked of one unit only:
+    # that unit is served its Sunday value, 20; the other, outside the source's audience, was
+    # asked and answered 7. Both count: 27 beds from 2 establishments.
+    from surveys.periods import period_of
+    from tests.collection.reusing import (
+        WEEK_DAY,
+        assignment_for,
+        days_of,
+        definition,
+        reusing_campaign,
+        source_campaign,
+        store,
+    )
+
+    beds = definition("lits", "stock")
+    served_unit, asked_unit = unit_of(cast.paris_hospital), unit_of(cast.cayenne_hospital)
+    source = source_campaign([beds], [served_unit])
+    target = reusing_campaign([beds], [beds], source=source)
+    store(served_unit, beds, days_of(WEEK_DAY)[-1], "20", campaign=source)
+    store(asked_unit, beds, period_of("week", WEEK_DAY), "7", campaign=target)
+    for unit in (served_unit, asked_unit):
+        assignment_for(target, unit)
+    access = followup.access_for(campaign=target, user=cast.national_requester)
+    assert access is not None
+    table = results.results_table(access=access, period_key="2026-W49")
+    total = _cells(table.total, table)
+    assert (total["lits"].value, total["lits"].establishments) == (27, 2)
+    by_unit = {row.unit_id: row.cells for row in results.drill_down(results=table, key="11")}
+    assert by_unit[served_unit.pk] == ["20"]
