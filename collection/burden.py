@@ -5,11 +5,13 @@ asks the questions of its version, minus the definitions served from the value s
 its campaign chose reuse (``surveys.CampaignReuse``). A definition D of campaign C is served
 for the assignment (unit U, period P) when a reuse row (C, D, S) exists and
 
-- S is a campaign: U is in S's audience and ``surveys.coverage.source_periods`` gives periods
-  of S's kind that S plans (``surveys.campaigns.planned_periods``; an open-ended S plans
-  every period to come), exactly as ``collection.reuse`` serves it;
+- S is a campaign: ``collection.reuse.source_plan``/``source_needs`` (the one rule, shared
+  with the serving) give the periods of S that make P (S not a draft, its crisis cadences
+  included, a closed S only up to its closing); U is in S's audience, not exempted from any
+  of them, and, S closed, had an assignment for each and the store holds them all;
 - S is empty (values already in the store): the store holds U's values of D for every period
-  ``source_periods`` needs, in some kind of period the store holds for D.
+  ``source_periods`` needs, in some kind of period the store holds for D, other than the
+  answers to C itself.
 
 « Sent anyway » is what campaigns whose requester chose to send despite the overlap ask.
 
@@ -24,7 +26,6 @@ every region, an ARS its region and its establishments, an establishment (or a l
 or a professional) its own figures. Nothing here ever counts outside the user's scope.
 """
 
-import copy
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,18 +38,18 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.scoping import REQUESTING_ROLES, AnyUser, Scope, scope_for
+from collection import reuse
 from collection.models import Value
 from referentials import territories
 from referentials.models import Definition, ReportingUnit
-from surveys.campaigns import planned_periods
 from surveys.coverage import NUMERIC_TYPES, source_periods
 from surveys.models import (
     Assignment,
     AudienceMember,
     Campaign,
+    CampaignEvent,
     CampaignPeriod,
     CampaignReuse,
-    Frequency,
     OverlapChoice,
     Question,
 )
@@ -238,8 +239,8 @@ def served_cells(assignments: QuerySet[Assignment], group: Sequence[str]) -> dic
         campaign_id__in=assignments.order_by().values("campaign_id"),
     ).select_related("definition", "source")
     sources: dict[tuple[int, Definition], list[Campaign | None]] = defaultdict(list)
-    for reuse in reuses:
-        sources[(reuse.campaign_id, reuse.definition)].append(reuse.source)
+    for row in reuses:
+        sources[(row.campaign_id, row.definition)].append(row.source)
     if not sources:
         return {}
     periods: dict[int, list[CampaignPeriod]] = defaultdict(list)
@@ -249,14 +250,17 @@ def served_cells(assignments: QuerySet[Assignment], group: Sequence[str]) -> dic
     ):
         periods[period.campaign_id].append(period)
 
+    crisis = reuse.crisis_events({s.pk for ss in sources.values() for s in ss if s is not None})
     served: dict[Key, int] = defaultdict(int)
     for (campaign_id, definition), campaign_sources in sources.items():
         condition = Q(pk__in=[])
         for source in campaign_sources:
             if source is None:
-                condition |= _store_condition(definition, periods[campaign_id])
+                condition |= _store_condition(definition, periods[campaign_id], campaign_id)
             else:
-                condition |= _source_condition(definition, source, periods[campaign_id])
+                condition |= _source_condition(
+                    definition, source, periods[campaign_id], crisis[source.pk]
+                )
         rows = (
             assignments.filter(
                 condition,
@@ -285,37 +289,80 @@ def _needed(definition: Definition, target: Period, kind: str) -> list[Period] |
     )
 
 
-def source_asks(source: Campaign, target: Period, needed: Sequence[Period]) -> bool:
-    """True when ``source`` plans every needed period, as ``collection.reuse`` decides it: its
-    periods inside ``target``, an open-ended campaign asking every period to come."""
-    plan = source
-    if source.frequency != Frequency.ONCE and source.end_date is None:
-        plan = copy.copy(source)
-        plan.end_date = target.end
-    after = target.start - timedelta(days=1) if target.start > source.start_date else None
-    keys = {p.key for p in planned_periods(plan, after=after, until=target.end)}
-    return all(p.key in keys for p in needed)
-
-
 def _source_condition(
-    definition: Definition, source: Campaign, periods: Sequence[CampaignPeriod]
+    definition: Definition,
+    source: Campaign,
+    periods: Sequence[CampaignPeriod],
+    crisis: list[CampaignEvent],
 ) -> Q:
-    served_periods = []
+    """Assignments (of ``periods``) whose cell of ``definition`` ``source`` serves, by the rule
+    of ``collection.reuse`` (``source_plan``/``source_needs``): here as SQL filters."""
+    numeric = definition.value_type in NUMERIC_TYPES
+    if not Question.objects.filter(version_id=source.version_id, definition=definition).exists():
+        return Q(pk__in=[])  # the source does not ask it
+    # Periods needing the same number of source periods of the same kind share one filter:
+    # the needed periods are then those of that kind inside the period (one: ending with it).
+    groups: dict[tuple[PeriodKind, int], list[int]] = defaultdict(list)
     for row in periods:
         target = _period(row)
-        needed = _needed(definition, target, source.period_kind)
-        if needed and source_asks(source, target, needed):
-            served_periods.append(row.pk)
-    if not served_periods:
-        return Q(pk__in=[])
+        plan = reuse.source_plan(source, target, crisis=crisis)
+        needed = reuse.source_needs(
+            plan, target, aggregation=definition.time_aggregation, numeric=numeric
+        )
+        if needed:
+            groups[(needed[0].kind, len(needed))].append(row.pk)
+    condition = Q(pk__in=[])
+    audience = AudienceMember.objects.filter(campaign=source).values("unit_id")
+    for (kind, count), period_ids in groups.items():
+        theirs = Assignment.objects.filter(
+            campaign=source,
+            unit_id=OuterRef("unit_id"),
+            period__kind=kind,
+            period__start__gte=OuterRef("period__start"),
+            period__end__lte=OuterRef("period__end"),
+        )
+        if count == 1:
+            theirs = theirs.filter(period__end=OuterRef("period__end"))
+        exempted = Exists(theirs.filter(status=Assignment.Status.EXEMPTED))
+        served = Q(period_id__in=period_ids, unit_id__in=audience) & ~Q(exempted)
+        if source.status == Campaign.Status.CLOSED:
+            # A closed campaign serves only what it asked and holds: the rest is asked.
+            owed = theirs.order_by().values("unit_id").annotate(n=Count("pk")).filter(n=count)
+            served &= Q(Exists(owed)) & _stored_q(definition, kind, count, exclude=None)
+        condition |= served
+    return condition
+
+
+def _stored_q(definition: Definition, kind: str, count: int, *, exclude: int | None) -> Q:
+    """The assignment's unit holds ``count`` values of ``definition`` of ``kind`` making its
+    period (one: the period itself or its last sub-period), none from ``exclude``'s answers."""
+    values = Value.objects.filter(
+        unit_id=OuterRef("unit_id"),
+        definition=definition,
+        period_kind=kind,
+        data__isnull=False,
+        period_start__gte=OuterRef("period__start"),
+    )
+    if exclude is not None:
+        values = values.exclude(campaign_id=exclude).exclude(assignment__campaign_id=exclude)
+    if count == 1:
+        return Q(Exists(values.filter(period_end=OuterRef("period__end"))))
     return Q(
-        period_id__in=served_periods,
-        unit_id__in=AudienceMember.objects.filter(campaign=source).values("unit_id"),
+        Exists(
+            values.filter(period_end__lte=OuterRef("period__end"))
+            .order_by()
+            .values("unit_id")
+            .annotate(n=Count("pk"))
+            .filter(n=count)
+        )
     )
 
 
-def _store_condition(definition: Definition, periods: Sequence[CampaignPeriod]) -> Q:
-    """Assignments whose unit's values of ``definition`` in the store cover their period."""
+def _store_condition(
+    definition: Definition, periods: Sequence[CampaignPeriod], campaign_id: int
+) -> Q:
+    """Assignments whose unit's values of ``definition`` in the store cover their period (the
+    campaign's own answers left out, as ``collection.reuse`` leaves them)."""
     kinds = list(
         Value.objects.filter(definition=definition)
         .order_by()
@@ -331,25 +378,8 @@ def _store_condition(definition: Definition, periods: Sequence[CampaignPeriod]) 
                 groups[(kind, len(needed))].append(row.pk)
     condition = Q(pk__in=[])
     for (kind, count), period_ids in groups.items():
-        values = Value.objects.filter(
-            unit_id=OuterRef("unit_id"),
-            definition=definition,
-            period_kind=kind,
-            data__isnull=False,
-            period_start__gte=OuterRef("period__start"),
-        )
-        if count == 1:
-            # One value: the period itself, or (a stock) its last sub-period.
-            stored = Exists(values.filter(period_end=OuterRef("period__end")))
-        else:
-            stored = Exists(
-                values.filter(period_end__lte=OuterRef("period__end"))
-                .order_by()
-                .values("unit_id")
-                .annotate(n=Count("pk"))
-                .filter(n=count)
-            )
-        condition |= Q(stored, period_id__in=period_ids)
+        stored = _stored_q(definition, kind, count, exclude=campaign_id)
+        condition |= stored & Q(period_id__in=period_ids)
     return condition
 
 

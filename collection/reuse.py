@@ -5,11 +5,19 @@ When a requester chooses reuse (``Campaign.overlap_choice = "reuse"``), each
 definition: its cells are served. For the assignment of unit U and period P, the definition is
 served when
 
-- a source campaign S asks it of U (U is in S's audience) for periods that make P through the
-  dictionary's time aggregation (``surveys.coverage.source_periods``: the same period, the last
-  day of the week for a stock, every day for a flow or a level) and S plans all of them;
+- a source campaign S asks it of U for periods that make P through the dictionary's time
+  aggregation (``surveys.coverage.source_periods``: the same period, the last day of the week
+  for a stock, every day for a flow or a level), as ``source_needs`` decides it once for this
+  module, ``collection.burden`` and (through the same planned periods) ``collection.overlaps``:
+  S is scheduled, open or closed (never a draft); its planned periods are those of its
+  cadence *and* its crisis switches (``surveys.campaigns.segments``), each kind it asks tried
+  in turn; every needed period is one of them; a closed S only counts the periods started
+  before its closing. For U: U is in S's audience, S asks D, U is not exempted from any needed
+  period of S, and when S is closed U had an assignment for every needed period and the store
+  holds all of them (a closed campaign collects nothing more: anything short of that is asked);
 - or, without a source, when the store already holds complete values for P (the same period,
-  or finer periods that tile it).
+  or finer periods that tile it) that another campaign collected: the campaign's own answers
+  never serve it (they are its answers, not reuse).
 
 A served value is computed only from complete source values (``coverage.aggregate``); until
 then it is *pending*: still not asked (the source campaign asks it), shown as awaited. Every
@@ -30,11 +38,12 @@ from django.utils import timezone
 from collection.models import Value
 from referentials.validation import DefinitionSpec, ParseError, format_value, parse_value
 from surveys import coverage
-from surveys.campaigns import planned_periods
+from surveys.campaigns import planned_periods, segments
 from surveys.models import (
     Assignment,
     AudienceMember,
     Campaign,
+    CampaignEvent,
     CampaignPeriod,
     CampaignReuse,
     OverlapChoice,
@@ -84,6 +93,7 @@ class _Stored:
     unit_label: str
     campaign_id: int | None
     campaign_label: str  # « « Capacités » (DGOS) »
+    assignment_campaign_id: int | None = None  # the campaign of the assignment that wrote it
 
 
 # --- Entry points -----------------------------------------------------------------------------
@@ -153,6 +163,86 @@ def served_url(assignment_id: int, code: str) -> str:
 
 # --- The rule ---------------------------------------------------------------------------------
 
+# A draft asks nothing yet; a closed campaign served what it collected before closing.
+SERVING_STATUSES = (Campaign.Status.SCHEDULED, Campaign.Status.OPEN, Campaign.Status.CLOSED)
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """The periods a source campaign really asks, up to a target period's end."""
+
+    campaign: Campaign
+    keys: frozenset[str]
+    kinds: tuple[PeriodKind, ...]  # every kind among them, coarsest first
+
+    @property
+    def closed(self) -> bool:
+        return self.campaign.status == Campaign.Status.CLOSED
+
+
+def crisis_events(campaign_ids: Iterable[int]) -> dict[int, list[CampaignEvent]]:
+    """Campaign id -> its crisis switches in order (one query for every source)."""
+    found: dict[int, list[CampaignEvent]] = defaultdict(list)
+    for event in CampaignEvent.objects.filter(
+        campaign_id__in=list(campaign_ids), kind=CampaignEvent.Kind.CRISIS
+    ).order_by("created_at", "pk"):
+        found[event.campaign_id].append(event)
+    return found
+
+
+def source_plan(
+    source: Campaign, target: Period, *, crisis: list[CampaignEvent] | None = None
+) -> SourcePlan | None:
+    """What ``source`` asks up to ``target``'s end, as ``collection.overlaps`` plans it (its
+    cadence and its crisis switches); None for a draft. An open-ended campaign asks every
+    period to come; a closed one only those started before its closing."""
+    if source.status not in SERVING_STATUSES:
+        return None
+    plan = source
+    if source.frequency != "once" and source.end_date is None:
+        plan = copy.copy(source)
+        plan.end_date = target.end
+    periods = planned_periods(plan, until=target.end, plan=segments(source, crisis_events=crisis))
+    if source.status == Campaign.Status.CLOSED and source.closed_at is not None:
+        closed_on = timezone.localtime(source.closed_at).date()
+        periods = [p for p in periods if p.start <= closed_on]
+    kinds = sorted({p.kind for p in periods}, key=list(PeriodKind).index, reverse=True)
+    return SourcePlan(source, frozenset(p.key for p in periods), tuple(kinds))
+
+
+def source_needs(
+    plan: SourcePlan | None, target: Period, *, aggregation: str, numeric: bool
+) -> list[Period] | None:
+    """The source periods whose values make ``target``'s value, when the source asks them
+    all (one kind of its periods, tried coarsest first); None when it does not serve."""
+    if plan is None:
+        return None
+    for kind in plan.kinds:
+        needed = coverage.source_periods(target, kind, aggregation=aggregation, numeric=numeric)
+        if needed and all(p.key in plan.keys for p in needed):
+            return needed
+    return None
+
+
+def _source_assignments(
+    sources: Iterable[int], unit_ids: list[int], period: Period
+) -> tuple[set[tuple[int, int, str]], set[tuple[int, int, str]]]:
+    """(source, unit, period key) of the sources' assignments inside ``period``: those
+    exempted, and the others (one query for every source)."""
+    exempted: set[tuple[int, int, str]] = set()
+    owed: set[tuple[int, int, str]] = set()
+    rows = Assignment.objects.filter(
+        campaign_id__in=list(sources),
+        unit_id__in=unit_ids,
+        period__start__gte=period.start,
+        period__end__lte=period.end,
+    ).values_list("campaign_id", "unit_id", "period__key", "status")
+    for campaign_id, unit_id, key, status in rows:
+        (exempted if status == Assignment.Status.EXEMPTED else owed).add(
+            (campaign_id, unit_id, key)
+        )
+    return exempted, owed
+
 
 def _serve(
     *,
@@ -173,21 +263,31 @@ def _serve(
     if not reuses:
         return {}
     # Who each source campaign asks, among these units (one query for every source).
-    sources: dict[int, Campaign] = {r.source.pk: r.source for r in reuses if r.source is not None}
+    sources: dict[int, Campaign] = {
+        r.source.pk: r.source
+        for r in reuses
+        if r.source is not None and r.source.status in SERVING_STATUSES
+    }
     audience: dict[int, set[int]] = defaultdict(set)
+    exempted: set[tuple[int, int, str]] = set()
+    owed: set[tuple[int, int, str]] = set()
+    plans: dict[int, SourcePlan | None] = {}
+    asked_by: set[tuple[int, int]] = set()
     if sources:
         for source_id, unit_id in AudienceMember.objects.filter(
             campaign_id__in=list(sources), unit_id__in=unit_ids
         ).values_list("campaign_id", "unit_id"):
             audience[source_id].add(unit_id)
-    # A source serves only the definitions its survey asks (one query for every source).
-    asked_by = set(
-        Question.objects.filter(
-            version_id__in={s.version_id for s in sources.values()},
-            definition_id__in={r.definition_id for r in reuses},
-        ).values_list("version_id", "definition_id")
-    )
-    planned = {pk: _planned_keys(source, period) for pk, source in sources.items()}
+        # A source serves only the definitions its survey asks (one query for every source).
+        asked_by = set(
+            Question.objects.filter(
+                version_id__in={s.version_id for s in sources.values()},
+                definition_id__in={r.definition_id for r in reuses},
+            ).values_list("version_id", "definition_id")
+        )
+        crisis = crisis_events(sources)
+        plans = {pk: source_plan(s, period, crisis=crisis[pk]) for pk, s in sources.items()}
+        exempted, owed = _source_assignments(sources, unit_ids, period)
     # Every value that may serve: these units, these definitions, inside the period.
     stored = _stored(
         unit_ids=unit_ids, definition_ids={r.definition_id for r in reuses}, period=period
@@ -203,13 +303,33 @@ def _serve(
             held = stored.get((unit_id, reuse.definition_id), {})
             aggregation = reuse.definition.time_aggregation
             if reuse.source is not None:
-                if unit_id not in audience[reuse.source.pk]:
+                source = sources.get(reuse.source.pk)
+                if source is None or unit_id not in audience[source.pk]:
                     continue
-                if (reuse.source.version_id, reuse.definition_id) not in asked_by:
+                if (source.version_id, reuse.definition_id) not in asked_by:
                     continue
-                served = _from_source(question, aggregation, reuse.source, period, planned, held)
+                needed = source_needs(
+                    plans[source.pk], period, aggregation=aggregation, numeric=_numeric(question)
+                )
+                if not needed or any((source.pk, unit_id, p.key) in exempted for p in needed):
+                    continue
+                served: Served | None = _served(
+                    question, period, needed, held, aggregation=aggregation, source=source
+                )
+                if source.status == Campaign.Status.CLOSED and not (
+                    served is not None
+                    and served.available
+                    and all((source.pk, unit_id, p.key) in owed for p in needed)
+                ):
+                    continue  # a closed campaign collects nothing more: asked here
             else:
-                served = _from_store(question, aggregation, period, held)
+                # The campaign's own answers are not reuse: they never serve it.
+                others = {
+                    k: s
+                    for k, s in held.items()
+                    if campaign.pk not in (s.campaign_id, s.assignment_campaign_id)
+                }
+                served = _from_store(question, aggregation, period, others)
             if served is not None and (found is None or served.available):
                 result[key] = served
     return result
@@ -217,22 +337,6 @@ def _serve(
 
 def _numeric(question: QuestionSpec) -> bool:
     return question.spec.type.value in coverage.NUMERIC_TYPES
-
-
-def _from_source(
-    question: QuestionSpec,
-    aggregation: str,
-    source: Campaign,
-    period: Period,
-    planned: Mapping[int, set[str]],
-    held: Mapping[str, _Stored],
-) -> Served | None:
-    needed = coverage.source_periods(
-        period, source.period_kind, aggregation=aggregation, numeric=_numeric(question)
-    )
-    if not needed or not all(p.key in planned[source.pk] for p in needed):
-        return None
-    return _served(question, period, needed, held, aggregation=aggregation, source=source)
 
 
 def _from_store(
@@ -325,23 +429,15 @@ def _stored(
         "campaign__title",
         "campaign__owner__short_name",
         "campaign__owner__name",
+        "assignment__campaign_id",
     )
     found: dict[tuple[int, int], dict[str, _Stored]] = defaultdict(dict)
-    for pk, unit_id, definition_id, key, data, at, label, cid, title, short, name in rows:
+    for pk, unit_id, definition_id, key, data, at, label, cid, title, short, name, aid in rows:
         campaign_label = f"« {title} » ({short or name})" if cid else ""
-        found[(unit_id, definition_id)][key] = _Stored(pk, data, at, label, cid, campaign_label)
+        found[(unit_id, definition_id)][key] = _Stored(
+            pk, data, at, label, cid, campaign_label, aid
+        )
     return found
-
-
-def _planned_keys(source: Campaign, period: Period) -> set[str]:
-    """Keys of the source campaign's periods inside ``period`` (opened or planned)."""
-    plan = source
-    if source.frequency != "once" and source.end_date is None:
-        plan = copy.copy(source)  # an open-ended campaign asks every period to come
-        plan.end_date = period.end
-    after = period.start - dt.timedelta(days=1) if period.start > source.start_date else None
-    keys = {p.key for p in planned_periods(plan, after=after, until=period.end)}
-    return keys
 
 
 # --- Sentences --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collection import values
 from collection.models import Channel, Value
 from notifications.services import Recipient, notify
 from referentials.validation import DefinitionSpec
-from surveys.models import AudienceMember, Campaign, CampaignReuse
+from surveys.models import Assignment, AudienceMember, Campaign, CampaignReuse
 
 TEMPLATE = "collection/emails/value_corrected"
 
@@ -44,11 +44,28 @@ def _shown(spec: DefinitionSpec | None, data: Any) -> str:
     return values.display(spec, data) if spec is not None else str(data)
 
 
-def served_value_correct(*, value: Value, raw: str, comment: str, user: User, label: str) -> Value:
-    """Correct a shared value and notify the requesters of every campaign that reads it."""
+def served_value_correct(
+    *,
+    value: Value,
+    raw: str,
+    comment: str,
+    user: User,
+    label: str,
+    assignment: Assignment | None = None,
+) -> Value:
+    """Correct a shared value and notify the requesters of every campaign that reads it.
+
+    ``assignment``: the corrector's request the value is served to; it must still take answers,
+    and the value's own period must not be locked (``values.value_correct`` refuses, in French).
+    """
     with transaction.atomic():
         corrected = values.value_correct(
-            value=value, raw=raw, comment=comment, user=user, channel=Channel.FORM
+            value=value,
+            raw=raw,
+            comment=comment,
+            user=user,
+            channel=Channel.FORM,
+            assignment=assignment,
         )
         campaigns = readers_of(corrected)
         spec = values.value_spec(corrected)

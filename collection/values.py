@@ -10,7 +10,7 @@ a code present but blank clears the value (a revision records it).
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -667,6 +667,30 @@ def value_spec(value: Value) -> DefinitionSpec | None:
     return ad_hoc_spec(question) if question is not None else None
 
 
+def value_period_open(value: Value, *, now: datetime | None = None) -> None:
+    """Raise ``SubmissionRefused`` when the period that declared ``value`` is locked: its
+    assignment's period locks (``locks_at``), or its campaign is closed and its correction
+    window (``correction_days`` after the closing) is over."""
+    now = now or timezone.now()
+    if value.assignment is not None:
+        period = value.assignment.period
+        if now >= period.locks_at:
+            raise SubmissionRefused(
+                f"La période {period.key} de cette valeur est verrouillée depuis le "
+                f"{timezone.localtime(period.locks_at):%d/%m/%Y à %H:%M} : elle ne peut plus "
+                "être corrigée. Contactez le demandeur de la campagne qui l'a recueillie."
+            )
+    campaign = value.campaign
+    if campaign is not None and campaign.status == campaign.Status.CLOSED:
+        closed_at = campaign.closed_at or campaign.updated_at
+        if now >= closed_at + timedelta(days=campaign.correction_days):
+            raise SubmissionRefused(
+                f"La campagne « {campaign.title} » qui a recueilli cette valeur est clôturée et "
+                "son délai de correction est passé : elle ne peut plus être corrigée. Contactez "
+                "son demandeur."
+            )
+
+
 def value_correct(
     *,
     value: Value,
@@ -674,14 +698,20 @@ def value_correct(
     comment: str,
     user: User,
     channel: Channel | str = Channel.FORM,
+    assignment: Assignment | None = None,
 ) -> Value:
     """Correct one stored value outside any assignment (a shared value served to several
     campaigns, a value a requester questioned): checked with the engine the channels use,
     written with its revision (old and new data, the required comment, who corrected it).
 
     The value keeps the campaign that declared it; the revision and the value's latest
-    provenance name the corrector. Raises ``SubmissionRefused`` with a French message.
+    provenance name the corrector. Raises ``SubmissionRefused`` with a French message, also
+    when the value's period is locked, or when ``assignment`` (the corrector's own request,
+    reading the value served) no longer takes answers.
     """
+    if assignment is not None:
+        assignment_open_for_answers(assignment)
+    value_period_open(value)
     comment = (comment or "").strip()
     if not comment:
         raise SubmissionRefused(

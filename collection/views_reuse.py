@@ -52,7 +52,8 @@ def served_value(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         if not may_answer:
             return HttpResponseForbidden("Consultation seule : vous ne pouvez pas corriger.")
         form = CorrectionForm(request.POST)
-        value_id = int(request.POST.get("value") or 0)
+        posted_id = request.POST.get("value") or ""
+        value_id = int(posted_id) if posted_id.isdecimal() else 0
         if value_id not in sources:
             raise Http404("Valeur introuvable.")
         if form.is_valid():
@@ -64,6 +65,7 @@ def served_value(request: HttpRequest, pk: int, code: str) -> HttpResponse:
                     comment=form.cleaned_data["comment"],
                     user=user,
                     label=question.label,
+                    assignment=assignment,
                 )
             except values.SubmissionRefused as refusal:
                 errors[value_id] = str(refusal)

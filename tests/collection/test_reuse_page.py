@@ -108,3 +108,57 @@ def test_a_question_that_is_asked_has_no_served_page(cast, shared):
     owed, _value, _url = shared
     url = reverse("collection:served_value", kwargs={"pk": owed.pk, "code": "lits_rea_occupes"})
     assert client_for(cast.hospital_respondent).get(url).status_code == 404
+
+
+def test_a_value_id_that_is_not_a_number_is_not_found(cast, shared):
+    _owed, value, url = shared
+    client = client_for(cast.hospital_respondent)
+    for posted in ("abc", "²", "-1", ""):
+        response = client.post(url, {"value": posted, "raw": "24", "comment": "Lits rouverts"})
+        assert response.status_code == 404, posted
+    value.refresh_from_db()
+    assert value.data == "20"
+
+
+def _refused(client, url, value, match):
+    response = client.post(url, {"value": value.pk, "raw": "24", "comment": "Lits rouverts"})
+    assert response.status_code == 400
+    assert match in response.content.decode()
+    value.refresh_from_db()
+    assert value.data == "20" and not ValueRevision.objects.filter(value=value).exists()
+
+
+def test_a_correction_from_a_locked_request_is_refused_in_french(cast, shared):
+    owed, value, url = shared
+    period = owed.period
+    period.locks_at = timezone.now() - dt.timedelta(minutes=1)
+    period.save(update_fields=["locks_at"])
+    _refused(client_for(cast.hospital_respondent), url, value, "est verrouillée depuis le")
+
+
+def test_a_correction_of_a_value_whose_own_period_is_locked_is_refused(cast, shared):
+    owed, value, url = shared
+    declared = assignment(value.campaign, owed.unit)
+    declared.period.locks_at = timezone.now() - dt.timedelta(hours=1)
+    declared.period.save(update_fields=["locks_at"])
+    value.assignment = declared
+    value.save(update_fields=["assignment"])
+    _refused(
+        client_for(cast.hospital_respondent),
+        url,
+        value,
+        "de cette valeur est verrouillée depuis le",
+    )
+
+
+def test_a_correction_of_a_value_of_a_closed_campaign_past_its_window_is_refused(cast, shared):
+    owed, value, url = shared
+    source = value.campaign
+    assignment(source, owed.unit)  # the DGOS asked today's period, then closed
+    source.status = source.Status.CLOSED
+    source.correction_days = 0
+    source.closed_at = timezone.now()
+    source.save(update_fields=["status", "correction_days", "closed_at"])
+    # Closed today: it still serves what it collected, but its correction window is over.
+    assert reuse.served_for(owed)["lits_rea_ouverts"].available
+    _refused(client_for(cast.hospital_respondent), url, value, "son délai de correction est passé")
