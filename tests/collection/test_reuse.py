@@ -157,7 +157,7 @@ def test_exports_of_a_reusing_campaign_carry_the_served_values_like_its_results(
     from collection.exports.access import ExportAccess
     from collection.exports.rows import SERVED_STATUS, long_table, wide_table
 
-    assignment, source = _week(unit, "stock", ["1", "2", "3", "4", "5", "6", "7"])
+    assignment, _ = _week(unit, "stock", ["1", "2", "3", "4", "5", "6", "7"])
     target = assignment.campaign
     access = ExportAccess(campaign=target, user=None, scope=Scope(nationwide=True), whole=True)
     long_rows = list(long_table(access).rows())
