@@ -18,7 +18,8 @@ on the campaign with the analysis as it stood (``Campaign.overlap_*``; the regis
 Without any overlap the choice is ``none``. ``surveys`` cannot import this module: its send
 and schedule views and its ``ouvrir`` API refuse a campaign whose ``overlap_choice`` is empty
 or « coordinate » (``surveys.campaigns.awaits_overlap_choice``), and lead here. Editing a
-draft's audience, periods or version forgets the choice (``surveys.campaigns.overlap_reset``).
+draft's audience, periods, version or the questions of its draft version forgets the choice
+(``surveys.campaigns.overlap_reset``).
 """
 
 import datetime as dt

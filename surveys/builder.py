@@ -28,7 +28,8 @@ from accounts.services import audit_record
 from referentials.expressions import ExpressionError, compile_expression
 from referentials.models import Definition, DictionaryStatus
 from referentials.validation import EXPRESSION_TYPES, ValueType
-from surveys.models import LegalBasis, Question, Section, Survey, SurveyVersion
+from surveys.campaigns import overlap_reset
+from surveys.models import Campaign, LegalBasis, Question, Section, Survey, SurveyVersion
 from surveys.selectors_builder import can_edit, draft_version, latest_version, organisation_ids
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -289,6 +290,15 @@ def _touch(version: SurveyVersion) -> None:
     SurveyVersion.objects.filter(pk=version.pk).update(updated_at=timezone.now())
 
 
+def _asked_changed(version: SurveyVersion, user: User) -> None:
+    """The questions of a draft version changed: a draft campaign asking it forgets its overlap
+    choice, made on what it asked before (``surveys.campaigns.overlap_reset``)."""
+    for campaign in Campaign.objects.select_for_update().filter(
+        version=version, status=Campaign.Status.DRAFT
+    ):
+        overlap_reset(campaign=campaign, user=user)
+
+
 # --- Surveys and versions -----------------------------------------------------------------------
 
 
@@ -514,6 +524,7 @@ def section_delete(*, section: Section, user: User) -> None:
     section.delete()
     _renumber_sections(version)
     _touch(version)
+    _asked_changed(version, user)
 
 
 @transaction.atomic
@@ -619,6 +630,7 @@ def question_add(
         condition=condition,
     )
     question = _question_save(version=version, section=section, data=data, question=None)
+    _asked_changed(version, user)
     audit_record(
         actor=user,
         action="question.create",
@@ -668,6 +680,7 @@ def question_update(
     question = _question_save(
         version=version, section=question.section, data=data, question=question
     )
+    _asked_changed(version, user)
     audit_record(
         actor=user,
         action="question.update",
@@ -689,6 +702,7 @@ def question_delete(*, question: Question, user: User) -> None:
     )
     question.delete()
     _touch(version)
+    _asked_changed(version, user)
 
 
 @transaction.atomic

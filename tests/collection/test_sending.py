@@ -18,6 +18,7 @@ from surveys.models import (
     CampaignReuse,
     CoordinationRequest,
     OverlapChoice,
+    SurveyVersion,
 )
 from tests.collection.answering import campaign as make_campaign
 from tests.collection.answering import unit_of
@@ -692,3 +693,30 @@ def test_the_register_csv_has_the_overlap_columns(world, cast):
     assert row["Campagnes qui chevauchent"] == (
         f"Capacités quotidiennes ({world['national'].owner}) : 12 cellules"
     )
+
+
+def test_adding_or_deleting_a_question_of_the_drafts_version_forgets_the_choice(world, cast):
+    from surveys import builder
+
+    draft = world["draft"]
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.REUSE, user=cast.ars_idf_agent)
+    version = draft.version
+    # A campaign's version stays a draft until the campaign is sent: the builder may change it.
+    version.status = SurveyVersion.Status.DRAFT
+    version.save(update_fields=["status"])
+
+    question = builder.question_add(
+        version=version,
+        section=version.sections.first(),
+        definition=DefinitionFactory(code="lits_reanimation", label="Lits de réanimation"),
+        user=cast.ars_idf_agent,
+    )
+
+    draft.refresh_from_db()
+    assert draft.overlap_choice == "" and draft.overlap_summary == {}
+    assert not CampaignReuse.objects.filter(campaign=draft).exists()
+
+    sending.overlap_decide(campaign=draft, choice=OverlapChoice.REUSE, user=cast.ars_idf_agent)
+    builder.question_delete(question=question, user=cast.ars_idf_agent)
+    draft.refresh_from_db()
+    assert draft.overlap_choice == ""
